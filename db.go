@@ -1,0 +1,103 @@
+package almanac
+
+import (
+	"context"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/almanacdb/almanac/storage"
+)
+
+// Sample is one float sample: timestamp T in milliseconds since the epoch,
+// value V (Prometheus staleness markers are kept bit for bit) and optional
+// start timestamp ST (0 when unknown).
+type Sample = storage.Sample
+
+// SeriesSamples is one series and its samples in an append batch.
+type SeriesSamples = storage.SeriesSamples
+
+// Series is one series' samples in a queried range as columns: T, V, and ST
+// (nil when the series has no start timestamps in range).
+type Series = storage.Series
+
+// SeriesSet iterates selected series: Next, At, Err, Close.
+type SeriesSet = storage.SeriesSet
+
+// Stats is a snapshot of the database's size.
+type Stats = storage.Stats
+
+// DB is an open almanac database. It is safe for concurrent use.
+type DB struct {
+	st *storage.DB
+}
+
+// Open opens the database in dir, creating it if needed. A nil opts means
+// all defaults. Open replays what a crash left in the head log, so every
+// acknowledged sample is readable once it returns.
+func Open(dir string, opts *Options) (*DB, error) {
+	st, err := storage.Open(dir, opts.storageOptions())
+	if err != nil {
+		return nil, err
+	}
+	return &DB{st: st}, nil
+}
+
+// Append stores a batch of samples atomically. It returns nil once the batch
+// is durable; otherwise nothing of the batch is stored and the error (a
+// *BatchError for invalid input) says which series and samples were wrong and
+// why. Samples need not be sorted; exact duplicates are dropped.
+func (db *DB) Append(ctx context.Context, batch []SeriesSamples) error {
+	return db.st.Append(ctx, batch)
+}
+
+// Querier returns a querier over the inclusive time range [mint, maxt].
+func (db *DB) Querier(mint, maxt int64) *Querier {
+	return &Querier{db: db, mint: mint, maxt: maxt}
+}
+
+// Stats returns the number of series, series in memory and bytes on disk.
+func (db *DB) Stats() Stats { return db.st.Stats() }
+
+// Flush writes everything held in memory to compressed, compacted files. It
+// is never needed for durability; benchmarks use it to measure disk usage.
+func (db *DB) Flush() error { return db.st.Flush() }
+
+// EnforceRetention deletes the days older than the retention period now,
+// instead of waiting for the hourly background pass.
+func (db *DB) EnforceRetention(ctx context.Context) error { return db.st.EnforceRetention(ctx) }
+
+// Close writes the head to disk and closes the database. Nothing
+// acknowledged is lost, and the next Open has nothing to replay.
+func (db *DB) Close() error { return db.st.Close() }
+
+// Querier reads series over one time range. It holds no resources: each
+// Select takes its own consistent snapshot.
+type Querier struct {
+	db         *DB
+	mint, maxt int64
+}
+
+// Select returns the series matching every matcher (Prometheus semantics:
+// a matcher that matches "" also selects series without the label) that
+// have samples in the querier's range, sorted by labels. Close the set.
+func (q *Querier) Select(ctx context.Context, ms ...*labels.Matcher) (*SeriesSet, error) {
+	return q.db.st.Select(ctx, q.mint, q.maxt, ms...)
+}
+
+// LabelNames returns the sorted label names of the series matching ms (all
+// series when none) with samples in the days the range touches.
+func (q *Querier) LabelNames(ctx context.Context, ms ...*labels.Matcher) ([]string, error) {
+	return q.db.st.LabelNames(ctx, q.mint, q.maxt, ms...)
+}
+
+// LabelValues returns the sorted values of label name among the series
+// matching ms with samples in the days the range touches.
+func (q *Querier) LabelValues(ctx context.Context, name string, ms ...*labels.Matcher) ([]string, error) {
+	return q.db.st.LabelValues(ctx, q.mint, q.maxt, name, ms...)
+}
+
+// Series returns the sorted label sets of the series matching ms with
+// samples in the days the range touches.
+func (q *Querier) Series(ctx context.Context, ms ...*labels.Matcher) ([]labels.Labels, error) {
+	return q.db.st.SeriesLabels(ctx, q.mint, q.maxt, ms...)
+}
