@@ -13,9 +13,10 @@ import (
 const StaleNaNBits uint64 = 0x7ff0000000000002
 
 // maxGridPoints bounds the grid Regularize and Align will allocate, so that a
-// tiny step over a long range fails with an error instead of exhausting
-// memory. 1<<24 points is 16M float64s (128 MiB).
-const maxGridPoints = 1 << 24
+// tiny step over a long range (or a few samples far apart) fails with an
+// error instead of exhausting memory and time. 1<<22 points is 48 days at
+// a 1 s step, two years at 15 s, and 32 MiB of float64s.
+const maxGridPoints = 1 << 22
 
 // IsMissing reports whether v carries no usable value: any NaN (including the
 // stale marker, see StaleNaNBits) or ±Inf. Infinities are dropped because no
@@ -85,7 +86,7 @@ func Regularize(ts []int64, vs []float64, step int64) (Grid, error) {
 	// Round the span so the first sample lands on the first point, and
 	// anchor at the end so the newest sample's time is exact.
 	end := uts[len(uts)-1]
-	n, err := gridLen((end-uts[0]+step/2)/step, step)
+	n, err := gridLen(uts[0], end, step, true)
 	if err != nil {
 		return Grid{}, err
 	}
@@ -127,7 +128,7 @@ func Align(ta []int64, va []float64, tb []int64, vb []float64, step int64) (a, b
 	if hi < lo {
 		return Grid{}, Grid{}, fmt.Errorf("%w: series do not overlap in time", ErrTooFewSamples)
 	}
-	n, err := gridLen((hi-lo)/step, step)
+	n, err := gridLen(lo, hi, step, false)
 	if err != nil {
 		return Grid{}, Grid{}, err
 	}
@@ -220,30 +221,46 @@ func usable(ts []int64, vs []float64) ([]int64, []float64, error) {
 	return uts, uvs, nil
 }
 
-// gridLen turns a span in steps into a point count, refusing huge grids.
-func gridLen(steps, step int64) (int, error) {
-	if steps < 0 || steps >= maxGridPoints {
-		return 0, fmt.Errorf("%w: %d steps of %d ms exceed the limit of %d points",
-			ErrInvalidArgument, steps, step, maxGridPoints)
+// gridLen returns the number of grid points of the given step from lo to
+// hi (hi >= lo), the span rounded to the nearest step or down, refusing
+// huge grids. It works in uint64 so that timestamps at the ends of the
+// int64 range cannot overflow.
+func gridLen(lo, hi, step int64, round bool) (int, error) {
+	d := uint64(hi) - uint64(lo)
+	steps := d / uint64(step)
+	if round && 2*(d%uint64(step)) >= uint64(step) {
+		steps++
+	}
+	if steps >= maxGridPoints {
+		return 0, fmt.Errorf("%w: %d ms at step %d ms exceeds the limit of %d points",
+			ErrInvalidArgument, d, step, maxGridPoints)
 	}
 	return int(steps) + 1, nil
 }
 
 // place writes each sample to its nearest point of dst (NaN elsewhere);
-// samples outside the grid are dropped.
+// samples outside the grid are dropped. Offsets are computed in uint64 so
+// that no timestamp can overflow them.
 func place(dst []float64, ts []int64, vs []float64, start, step int64) {
 	for i := range dst {
 		dst[i] = math.NaN()
 	}
+	ustep := uint64(step)
 	for i, t := range ts {
-		off := t - start
-		if off < -step/2 {
-			continue
+		var k uint64
+		if t < start {
+			if 2*(uint64(start)-uint64(t)) > ustep {
+				continue // more than half a step before the first point
+			}
+		} else {
+			off := uint64(t) - uint64(start)
+			k = off / ustep
+			if 2*(off%ustep) >= ustep {
+				k++
+			}
 		}
-		k := (off + step/2) / step
-		if k >= int64(len(dst)) {
-			continue
+		if k < uint64(len(dst)) {
+			dst[k] = vs[i]
 		}
-		dst[k] = vs[i]
 	}
 }

@@ -171,7 +171,7 @@ func CorrelationLag(tt []int64, vt []float64, tc []int64, vc []float64, maxLag t
 	if err != nil {
 		return Lag{}, err
 	}
-	steps := int(maxLag / (time.Duration(a.Step) * time.Millisecond))
+	steps := int(maxLag.Milliseconds() / a.Step)
 	l, r, err := BestLag(Prewhiten(a.Values, 0), Prewhiten(b.Values, 0), steps)
 	if err != nil {
 		return Lag{}, err

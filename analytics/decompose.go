@@ -107,14 +107,15 @@ func (d Decomposition) Extrapolate(h int) float64 {
 	h = max(h, 0)
 	v := d.endLevel + float64(h)*d.endSlope
 	if d.Period > 0 {
-		n := len(d.Seasonal)
-		// The phase of n-1+h equals that of the point one or more whole
-		// cycles earlier inside the series.
-		back := 0
+		// The phase of n-1+h is that of the point ⌊(h-1)/p⌋+1 whole
+		// cycles earlier, n-p+(h-1) mod p, written so a huge h cannot
+		// overflow.
+		n, p := len(d.Seasonal), d.Period
+		i := n - 1
 		if h > 0 {
-			back = ((h-1)/d.Period + 1) * d.Period
+			i = n - p + (h-1)%p
 		}
-		v += d.Seasonal[n-1+h-back]
+		v += d.Seasonal[i]
 	}
 	return v
 }

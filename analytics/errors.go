@@ -15,7 +15,8 @@ var (
 	// ErrInvalidArgument is returned for arguments no data can fix: slices of
 	// different lengths, timestamps out of order, a negative step, a
 	// prediction level outside (0, 1), a non-positive horizon, a negative k
-	// or lag bound, or a grid that would exceed maxGridPoints.
+	// or lag bound, or a grid of more than 4Mi points (few samples far
+	// apart, or a tiny step over a long range).
 	ErrInvalidArgument = errors.New("analytics: invalid argument")
 
 	// ErrUnknownMethod is returned when a method name is not one of the

@@ -69,8 +69,9 @@ func Forecast(ts []int64, vs []float64, horizon time.Duration, level float64, me
 	if err != nil {
 		return Prediction{}, err
 	}
-	stepDur := time.Duration(g.Step) * time.Millisecond
-	h := max(1, int((horizon+stepDur/2)/stepDur))
+	// In milliseconds, so that no product can overflow a Duration.
+	ms := horizon.Milliseconds()
+	h := int(max(1, ms/g.Step+(ms%g.Step*2)/g.Step))
 	return ForecastSteps(g.Values, h, level, method, 0)
 }
 
@@ -91,7 +92,7 @@ func ForecastSteps(vs []float64, h int, level float64, method ForecastMethod, pe
 	if method == "" {
 		method = ForecastAuto
 	}
-	fit, ok := forecasters()[method]
+	fit, ok := fitterFor(method)
 	if !ok && method != ForecastAuto {
 		return Prediction{}, fmt.Errorf("%w: forecast method %q", ErrUnknownMethod, method)
 	}
@@ -108,11 +109,8 @@ func ForecastSteps(vs []float64, h int, level float64, method ForecastMethod, pe
 	}
 	period = max(period, 0)
 	if method == ForecastAuto {
-		var err error
-		if method, err = chooseMethod(vs, period); err != nil {
-			return Prediction{}, err
-		}
-		fit = forecasters()[method]
+		method = chooseMethod(vs, period)
+		fit, _ = fitterFor(method)
 	}
 	if isSeasonal(method) && period == 0 {
 		return Prediction{}, fmt.Errorf("%w: method %q needs a seasonal period", ErrNoSeasonality, method)
@@ -144,17 +142,24 @@ type model struct {
 // no seasonal period.
 type fitFunc func(vs []float64, period int) (model, error)
 
-// forecasters returns the fit function of each concrete method. It is a
-// function, not a package variable, so there is no mutable global.
-func forecasters() map[ForecastMethod]fitFunc {
-	return map[ForecastMethod]fitFunc{
-		ForecastLinear:                    fitLinear,
-		ForecastHolt:                      fitHolt,
-		ForecastHoltWinters:               fitHoltWintersAdditive,
-		ForecastHoltWintersMultiplicative: fitHoltWintersMultiplicative,
-		ForecastSeasonalNaive:             fitSeasonalNaive,
-		ForecastTheta:                     fitTheta,
+// fitterFor returns the fit function of a concrete method (a switch rather
+// than a package-level map, so there is no mutable global).
+func fitterFor(m ForecastMethod) (fitFunc, bool) {
+	switch m {
+	case ForecastLinear:
+		return fitLinear, true
+	case ForecastHolt:
+		return fitHolt, true
+	case ForecastHoltWinters:
+		return fitHoltWintersAdditive, true
+	case ForecastHoltWintersMultiplicative:
+		return fitHoltWintersMultiplicative, true
+	case ForecastSeasonalNaive:
+		return fitSeasonalNaive, true
+	case ForecastTheta:
+		return fitTheta, true
 	}
+	return nil, false
 }
 
 func isSeasonal(m ForecastMethod) bool {
@@ -163,8 +168,8 @@ func isSeasonal(m ForecastMethod) bool {
 
 // chooseMethod implements ForecastAuto: holdout sMAPE over the candidates
 // that can be fitted on the training part. Ties keep the earlier, simpler
-// candidate.
-func chooseMethod(vs []float64, period int) (ForecastMethod, error) {
+// candidate; linear is the fallback when nothing can be scored.
+func chooseMethod(vs []float64, period int) ForecastMethod {
 	n := len(vs)
 	hold := max(1, int(math.Round(holdoutFraction*float64(n))))
 	train, test := vs[:n-hold], vs[n-hold:]
@@ -174,12 +179,12 @@ func chooseMethod(vs []float64, period int) (ForecastMethod, error) {
 	}
 	best, bestErr := ForecastLinear, math.Inf(1)
 	pred := make([]float64, hold)
-	fits := forecasters()
 	for _, c := range candidates {
 		if len(train) < 3 {
 			break
 		}
-		m, err := fits[c](train, period)
+		fit, _ := fitterFor(c)
+		m, err := fit(train, period)
 		if err != nil {
 			continue // e.g. too few cycles in the training part
 		}
@@ -191,7 +196,7 @@ func chooseMethod(vs []float64, period int) (ForecastMethod, error) {
 			best, bestErr = c, e
 		}
 	}
-	return best, nil
+	return best
 }
 
 // quantile of the standard normal, or of Student's t with df degrees of

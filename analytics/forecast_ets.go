@@ -171,6 +171,12 @@ func seasonalStart(vs []float64, m int, multiplicative bool) (level, slope float
 	return mean1 + slope*mid, slope, season
 }
 
+// phaseAhead returns (n-1+h) mod m, the seasonal phase h steps after the
+// last of n values, without overflowing for huge h.
+func phaseAhead(n, m, h int) int {
+	return ((n-1)%m + h%m) % m
+}
+
 func checkSeasonal(vs []float64, m int, name string) error {
 	if m < 2 {
 		return fmt.Errorf("%w: %s needs a period of at least 2", ErrNoSeasonality, name)
@@ -205,7 +211,7 @@ func fitHoltWintersAdditive(vs []float64, m int) (model, error) {
 			s[j] += (1 - p.alpha) * p.gamma * e
 		}
 		n := len(vs)
-		return sse, n - m, func(h int) float64 { return l + float64(h)*b + s[(n-1+h)%m] }
+		return sse, n - m, func(h int) float64 { return l + float64(h)*b + s[phaseAhead(n, m, h)] }
 	}
 	return etsModel(filter, fitETS(filter, 3), 3, m, false), nil
 }
@@ -246,7 +252,7 @@ func fitHoltWintersMultiplicative(vs []float64, m int) (model, error) {
 			s[j] = p.gamma*(y/l) + (1-p.gamma)*s[j]
 		}
 		n := len(vs)
-		return sse, n - m, func(h int) float64 { return (l + float64(h)*b) * s[(n-1+h)%m] }
+		return sse, n - m, func(h int) float64 { return (l + float64(h)*b) * s[phaseAhead(n, m, h)] }
 	}
 	return etsModel(filter, fitETS(filter, 3), 3, m, true), nil
 }

@@ -28,7 +28,7 @@ func fitLinear(vs []float64, _ int) (model, error) {
 	sxx := float64(n) * (float64(n)*float64(n) - 1) / 12 // Σ(t - t̄)² for t = 0..n-1
 	return model{
 		predict: func(h int) (float64, float64) {
-			t0 := float64(n - 1 + h)
+			t0 := float64(n-1) + float64(h)
 			return a + b*t0, s * math.Sqrt(1+1/float64(n)+(t0-tm)*(t0-tm)/sxx)
 		},
 		df: float64(n - 2),
@@ -61,8 +61,9 @@ func fitSeasonalNaive(vs []float64, m int) (model, error) {
 	sigma := math.Sqrt(ss / float64(n-m))
 	return model{
 		predict: func(h int) (float64, float64) {
+			// n-1+h-m(k+1) rewritten so that a huge h cannot overflow.
 			k := (h - 1) / m
-			return vs[n-1+h-m*(k+1)], sigma * math.Sqrt(float64(k+1))
+			return vs[n-m+(h-1)%m], sigma * math.Sqrt(float64(k+1))
 		},
 	}, nil
 }

@@ -58,6 +58,7 @@ type SeriesSet struct {
 	it         *pebble.Iterator
 	mint, maxt int64
 	sids       []uint32
+	days       []int32 // days in range that hold any chunk
 	heads      map[uint32]*headCopy
 	labels     []labels.Labels
 	order      []int
@@ -106,6 +107,10 @@ func (db *DB) Select(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 	}
 	db.mu.RUnlock()
 
+	if ss.days, err = chunkDays(ss.snap, dayOf(mint), dayOf(maxt)); err != nil {
+		ss.Close()
+		return nil, err
+	}
 	ss.labels = make([]labels.Labels, len(ss.sids))
 	ss.order = make([]int, len(ss.sids))
 	for i, sid := range ss.sids {
@@ -126,6 +131,29 @@ func (db *DB) Select(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 		return nil, err
 	}
 	return ss, nil
+}
+
+// chunkDays lists the days in [lo, hi] that hold at least one chunk, by
+// skipping from day to day: a handful of seeks with retention in days.
+func chunkDays(r pebble.Reader, lo, hi int32) ([]int32, error) {
+	it, err := r.NewIter(&pebble.IterOptions{
+		LowerBound: appendDay([]byte{prefixChunk}, lo),
+		UpperBound: prefixEnd(appendDay([]byte{prefixChunk}, hi)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var days []int32
+	for valid := it.First(); valid; {
+		d := decodeDay(it.Key()[1:5])
+		days = append(days, d)
+		if d == math.MaxInt32 {
+			break
+		}
+		valid = it.SeekGE(appendDay([]byte{prefixChunk}, d+1))
+	}
+	return days, it.Error()
 }
 
 // matching returns the ids of series matching ms in [mint, maxt], in id order.
@@ -195,8 +223,8 @@ func (ss *SeriesSet) load(sid uint32, lset labels.Labels) error {
 	if hc != nil {
 		skipMint = hc.openMint
 	}
-	for d := int64(dayOf(ss.mint)); d <= int64(dayOf(ss.maxt)); d++ {
-		prefix := chunkSeriesPrefix(nil, int32(d), sid)
+	for _, d := range ss.days {
+		prefix := chunkSeriesPrefix(nil, d, sid)
 		for valid := ss.it.SeekGE(prefix); valid && hasPrefix(ss.it.Key(), prefix); valid = ss.it.Next() {
 			if decodeTime(ss.it.Key()[len(prefix):]) == skipMint {
 				continue // the head holds this chunk and more
@@ -224,9 +252,6 @@ func (ss *SeriesSet) load(sid uint32, lset labels.Labels) error {
 		}
 		if err := ss.it.Error(); err != nil {
 			return err
-		}
-		if d == math.MaxInt32 {
-			break
 		}
 	}
 	if hc != nil {

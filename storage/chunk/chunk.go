@@ -13,6 +13,10 @@ import (
 // timestamps (about 1.5 MiB).
 const MaxSamples = 1<<16 - 1
 
+// scratchLen is how many transformed integers Append keeps on the stack;
+// longer chunks take working memory from the heap.
+const scratchLen = 512
+
 // formatVersion is the first byte of every chunk.
 const formatVersion = 1
 
@@ -67,12 +71,13 @@ func Append(dst []byte, ts []int64, vs []float64, sts []int64) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, uint64(n))
 	dst = binary.AppendVarint(dst, ts[0])
 	dst = binary.AppendUvarint(dst, uint64(ts[n-1])-uint64(ts[0]))
-	dst, tc := appendTimestamps(dst, ts)
-	dst, vc := appendValues(dst, vs)
+	var scratch [scratchLen]uint64
+	dst, tc := appendTimestamps(dst, ts, scratch[:0])
+	dst, vc := appendValues(dst, vs, scratch[:0])
 	flags := byte(tc) | byte(vc)<<flagsValuesShift
 	if sts != nil {
 		flags |= flagStartTimestamps
-		dst = appendStartTimestamps(dst, ts, sts)
+		dst = appendStartTimestamps(dst, ts, sts, scratch[:0])
 	}
 	dst[start+1] = flags
 	if invariants {
@@ -168,7 +173,7 @@ func readHeader(r *reader) (header, error) {
 	h.ts = tsCodec(flags & flagsTSMask)
 	h.values = ValueCodec((flags & flagsValuesMask) >> flagsValuesShift)
 	h.hasST = flags&flagStartTimestamps != 0
-	if flags&flagsReserved != 0 || h.ts > tsDoD || !h.values.valid() {
+	if flags&flagsReserved != 0 || !h.values.valid() {
 		return h, r.corrupt("bad flags %#x", flags)
 	}
 	count, err := r.uvarint("sample count")

@@ -3,6 +3,7 @@ package chunk_test
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -53,7 +54,9 @@ var specials = []float64{
 // requireSameBits fails unless got and want hold the same float64 bits.
 func requireSameBits(t testing.TB, want, got []float64) {
 	t.Helper()
-	require.Len(t, got, len(want))
+	if len(got) != len(want) {
+		t.Fatalf("got %d values, want %d", len(got), len(want))
+	}
 	for i := range want {
 		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
 			t.Fatalf("value %d: got %v (%#x), want %v (%#x)",
@@ -62,37 +65,62 @@ func requireSameBits(t testing.TB, want, got []float64) {
 	}
 }
 
+// requireSameInts fails unless got equals want.
+func requireSameInts(t testing.TB, what string, want, got []int64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s %d: got %d, want %d", what, i, got[i], want[i])
+		}
+	}
+}
+
 // roundTrip encodes and decodes and checks that the columns come back
-// bit-exactly and that ReadInfo agrees. It returns the chunk.
+// bit-exactly and that ReadInfo agrees. It returns the chunk. It compares
+// without reflection, since the fuzz targets call it on every input.
 func roundTrip(t testing.TB, ts []int64, vs []float64, sts []int64) []byte {
 	t.Helper()
-	prefix := []byte("prefix")
-	b, err := chunk.Append(slices.Clone(prefix), ts, vs, sts)
-	require.NoError(t, err)
-	require.Equal(t, prefix, b[:len(prefix)], "Append changed dst's existing bytes")
+	const prefix = "prefix"
+	b, err := chunk.Append([]byte(prefix), ts, vs, sts)
+	if err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	if string(b[:len(prefix)]) != prefix {
+		t.Fatalf("Append changed dst's existing bytes to %q", b[:len(prefix)])
+	}
 	b = b[len(prefix):]
 
 	// Decode appends after existing elements.
 	gts, gvs, gsts, err := chunk.Decode(b, []int64{7}, []float64{8}, []int64{9})
-	require.NoError(t, err)
-	require.Equal(t, int64(7), gts[0])
-	require.Equal(t, 8.0, gvs[0])
-	require.Equal(t, int64(9), gsts[0])
-	require.Equal(t, ts, gts[1:])
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if gts[0] != 7 || gvs[0] != 8 || gsts[0] != 9 {
+		t.Fatalf("Decode changed existing elements: %d %v %d", gts[0], gvs[0], gsts[0])
+	}
+	requireSameInts(t, "timestamp", ts, gts[1:])
 	requireSameBits(t, vs, gvs[1:])
-	if sts == nil {
-		require.Len(t, gsts, 1, "start timestamps decoded from a chunk without them")
-	} else {
-		require.Equal(t, sts, gsts[1:])
+	if sts == nil && len(gsts) != 1 {
+		t.Fatalf("%d start timestamps decoded from a chunk without them", len(gsts)-1)
+	}
+	if sts != nil {
+		requireSameInts(t, "start timestamp", sts, gsts[1:])
 	}
 
 	info, err := chunk.ReadInfo(b)
-	require.NoError(t, err)
-	require.Equal(t, len(ts), info.Count)
-	require.Equal(t, ts[0], info.MinT)
-	require.Equal(t, ts[len(ts)-1], info.MaxT)
-	require.Equal(t, sts != nil, info.HasStartTimestamps)
-	require.Contains(t, []chunk.ValueCodec{chunk.ValuesConst, chunk.ValuesDecimal, chunk.ValuesXOR}, info.Values)
+	if err != nil {
+		t.Fatalf("ReadInfo: %v", err)
+	}
+	want := chunk.Info{Count: len(ts), MinT: ts[0], MaxT: ts[len(ts)-1], Values: info.Values, HasStartTimestamps: sts != nil}
+	if info != want {
+		t.Fatalf("ReadInfo: got %+v, want %+v", info, want)
+	}
+	if info.Values < chunk.ValuesConst || info.Values > chunk.ValuesXOR {
+		t.Fatalf("ReadInfo: unknown codec %v", info.Values)
+	}
 	return b
 }
 
@@ -223,34 +251,63 @@ func TestValueCodecChoice(t *testing.T) {
 // makes the format bigger fails here rather than only in a benchmark.
 func TestSize(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	const n = 240
 	size := func(ts []int64, vs []float64, sts []int64) int {
 		b, err := chunk.Append(nil, ts, vs, sts)
 		require.NoError(t, err)
 		return len(b)
 	}
-	const n = 240
-	regular, jittered := genTimestamps(r, n, 0), genTimestamps(r, n, 5)
-	ones := genConst(n, 1)
-
+	regular, ones := genTimestamps(r, n, 0), genConst(n, 1)
 	// Header (version, flags, count 2, mint 6, span 4 bytes) and a 3-byte
 	// constant: regular timestamps cost nothing.
 	require.LessOrEqual(t, size(regular, ones, nil), 17)
+	base := size(regular, ones, nil)
+
+	// tsBits checks what a timestamp column costs in bits per sample beyond
+	// the regular one, with constant values.
+	tsBits := func(name string, ts []int64, maxBits float64) {
+		t.Helper()
+		got := float64(size(ts, ones[:len(ts)], nil)-base) * 8 / n
+		t.Logf("%s: %.2f bits/sample", name, got)
+		require.LessOrEqual(t, got, maxBits, "%s: timestamp bits/sample", name)
+	}
+	without := func(ts []int64, i, k int) []int64 { return slices.Delete(slices.Clone(ts), i, i+k) }
+	jittered := genTimestamps(r, n, 5)
+	tsBits("one-missed-scrape", without(regular, 100, 1), 0.4) // 10 bytes
+	tsBits("jitter-5ms", jittered, 4.2)                        // 11 offsets from the grid: 4 bits
+	tsBits("jitter-5ms-missed-scrapes", without(without(jittered, 100, 1), 150, 5), 4.4)
+	tsBits("jitter-1ms", genTimestamps(r, n, 1), 2.2)
+	for i := range uint64(20) { // the grid's step and centre are estimated, not sampled by luck
+		tsBits(fmt.Sprintf("jitter-5ms-seed-%d", i), genTimestamps(rand.New(rand.NewPCG(i, 7)), n, 5), 4.2)
+	}
+	drifting := slices.Clone(jittered)
+	for i := range drifting {
+		drifting[i] += int64(i) // a 15.001 s interval
+	}
+	tsBits("jitter-5ms-drifting", drifting, 4.2)
+	accumulating := slices.Clone(regular)
+	for i := 1; i < n; i++ {
+		accumulating[i] = accumulating[i-1] + 15_000 + int64(r.IntN(11)-5)
+	}
+	tsBits("jitter-5ms-accumulating", accumulating, 4.2)
+
 	// A constant start timestamp costs its varint and a mode byte.
-	require.LessOrEqual(t, size(regular, ones, genConst64(n, regular[0]-1000))-size(regular, ones, nil), 8)
-	// ±5 ms of jitter: about log2(20) bits a sample.
-	require.LessOrEqual(t, size(jittered, ones, nil)-size(regular, ones, nil), n*6/8)
-	// One missed scrape among regular ones does not widen the others.
-	gap := append(slices.Clone(regular[:100]), regular[101:]...)
-	require.LessOrEqual(t, size(gap, ones[1:], nil)-size(regular, ones, nil), n/8+12)
+	require.LessOrEqual(t, size(regular, ones, genConst64(n, regular[0]-1000))-base, 8)
 
 	f := func(name string, vs []float64, maxBytesPerSample float64) {
 		t.Helper()
 		got := float64(size(regular, vs, nil)) / n
+		t.Logf("%s: %.3f bytes/sample", name, got)
 		require.LessOrEqual(t, got, maxBytesPerSample, "%s: bytes/sample", name)
 	}
-	f("counter", genCounter(r, n), 1.0)
+	counter := genCounter(r, n)
+	f("counter", counter, 0.8) // increments of 90..110: 5 bits
+	for i, drop := n/2, counter[n/2]-7; i < n; i++ {
+		counter[i] -= drop // a reset to 7
+	}
+	f("counter-reset", counter, 0.8)
 	f("gauge2", genGauge2(r, n), 0.6)
-	f("gauge2-stale", withStale(genGauge2(r, n)), 0.65)
+	f("gauge2-stale", withStale(genGauge2(r, n)), 0.6) // a stale marker costs 3 bytes
 	f("noisy", genNoisy(r, n), 7.8)
 }
 
@@ -330,18 +387,22 @@ func requireDecodeConsistent(t testing.TB, b []byte) {
 	t.Helper()
 	ts, vs, sts, err := chunk.Decode(b, nil, nil, nil)
 	info, infoErr := chunk.ReadInfo(b)
+	if infoErr != nil && !errors.Is(infoErr, chunk.ErrCorrupt) {
+		t.Fatalf("ReadInfo: error %v does not wrap ErrCorrupt", infoErr)
+	}
 	if err != nil {
-		require.ErrorIs(t, err, chunk.ErrCorrupt)
-		if infoErr != nil {
-			require.ErrorIs(t, infoErr, chunk.ErrCorrupt)
+		if !errors.Is(err, chunk.ErrCorrupt) {
+			t.Fatalf("Decode: error %v does not wrap ErrCorrupt", err)
 		}
 		return
 	}
-	require.NoError(t, infoErr)
-	require.Equal(t, chunk.Info{
-		Count: len(ts), MinT: ts[0], MaxT: ts[len(ts)-1],
-		Values: info.Values, HasStartTimestamps: sts != nil,
-	}, info)
+	if infoErr != nil {
+		t.Fatalf("Decode succeeded, ReadInfo failed: %v", infoErr)
+	}
+	want := chunk.Info{Count: len(ts), MinT: ts[0], MaxT: ts[len(ts)-1], Values: info.Values, HasStartTimestamps: sts != nil}
+	if info != want {
+		t.Fatalf("ReadInfo: got %+v, decoded %+v", info, want)
+	}
 	roundTrip(t, ts, vs, sts)
 }
 
@@ -393,5 +454,75 @@ func TestErrorsMatchSentinels(t *testing.T) {
 	require.False(t, errors.Is(err, chunk.ErrInvalidInput))
 	require.Contains(t, err.Error(), "version 2")
 	_, err = chunk.ReadInfo(nil)
+	require.ErrorIs(t, err, chunk.ErrCorrupt)
+}
+
+// TestDecimalNegativeZero checks that -0 inside decimal data is an
+// exception rather than the integer 0, which would decode as +0.
+func TestDecimalNegativeZero(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	vs := genGauge2(r, 240)
+	vs[0], vs[100] = math.Copysign(0, -1), 0
+	b := roundTrip(t, genTimestamps(r, 240, 0), vs, nil)
+	info, err := chunk.ReadInfo(b)
+	require.NoError(t, err)
+	require.Equal(t, chunk.ValuesDecimal, info.Values)
+}
+
+// TestDecodeRejects feeds hand-built chunks that are well-formed byte by
+// byte but break an invariant of the format.
+func TestDecodeRejects(t *testing.T) {
+	f := func(name string, b []byte, want string) {
+		t.Helper()
+		_, _, _, err := chunk.Decode(b, nil, nil, nil)
+		require.ErrorIs(t, err, chunk.ErrCorrupt, name)
+		require.ErrorContains(t, err, want, name)
+	}
+	const constZero = 0 // a const value column holding 0.0: uvarint 0
+	// Header: version 1, flags, count, mint (varint), maxt-mint (uvarint).
+	// flags 0x05: delta timestamps (1), const values (1<<2).
+	f("duplicate-timestamp", []byte{1, 0x05, 3, 0, 2, 0, 1, 3, 0x20, constZero}, "not after")
+	f("last-timestamp-not-maxt", []byte{1, 0x05, 3, 0, 4, 2, 1, 0, constZero}, "maxt")
+	f("regular-span-indivisible", []byte{1, 0x04, 3, 0, 3, constZero}, "not divisible")
+	f("span-too-short", []byte{1, 0x04, 3, 0, 1, constZero}, "too short")
+	f("single-with-span", []byte{1, 0x04, 1, 0, 1, constZero}, "single sample")
+	f("zero-count", []byte{1, 0x04, 0, 0, 0, constZero}, "sample count")
+	f("too-many", []byte{1, 0x04, 0x80, 0x80, 0x04, 0, 0x80, 0x80, 0x04, constZero}, "sample count")
+	f("maxt-overflow", append([]byte{1, 0x04, 2, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, 2, constZero), "time span")
+	f("reserved-flag", []byte{1, 0x84, 1, 0, 0, constZero}, "flags")
+	f("unknown-value-codec", []byte{1, 0x10, 1, 0, 0, constZero}, "flags")
+	f("grid-step-huge", []byte{1, 0x07, 3, 0, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1, 0, constZero}, "grid step")
+	f("grid-step-zero", []byte{1, 0x07, 3, 0, 2, 0, 0, 1, 0, constZero}, "grid step")
+	f("version", []byte{0, 0x04, 1, 0, 0, constZero}, "version 0")
+	f("trailing", []byte{1, 0x04, 1, 0, 0, constZero, 0}, "trailing")
+	// flags 0x08: regular timestamps, decimal values.
+	f("decimal-exponent", []byte{1, 0x08, 1, 0, 0, 19, 0, 0}, "decimal header")
+	f("decimal-too-many-exceptions", []byte{1, 0x08, 1, 0, 0, 0, 2, 0, 0}, "exceptions")
+	f("decimal-out-of-range", []byte{1, 0x08, 1, 0, 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20}, "out of range")
+	f("exception-position", []byte{1, 0x08, 2, 0, 1, 0, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0}, "exception position")
+	f("exception-position-n", []byte{1, 0x08, 2, 0, 1, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0}, "exception position")
+	f("exception-positions-after-last", []byte{1, 0x08, 3, 0, 2, 0, 2, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "exception position")
+	// flags 0x2c: regular timestamps, xor values, start timestamps.
+	xorOne := []byte{0, 0, 0, 0, 0, 0, 0xf0, 0x3f} // 1.0 as 64 raw bits
+	f("st-mode", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 3), "start-timestamp mode")
+	f("st-prev-t-first", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 2, 1, 1, 0x01), "first sample")
+	f("st-tag", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 2, 1, 3, 0x04), "tag 4")
+	f("packed-levels", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 2, 5, 0, 0, 0, 0), "levels")
+	f("patch-position", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 2, 4, 0, 1, 1, 3), "patch position")
+	f("patch-count", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 2, 4, 0, 2, 0, 3, 0, 3), "patches")
+	f("patch-high", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 2, 4, 63, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4), "does not fit")
+	f("packed-widths", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 2, 2, 3, 3, 0), "width")
+	f("packed-width-65", append(append([]byte{1, 0x2c, 1, 0, 0}, xorOne...), 2, 1, 65, 0), "width")
+}
+
+// TestReadInfoHeaderOnly checks that ReadInfo reads only the header: it
+// reports a chunk whose columns are cut off, which Decode rejects.
+func TestReadInfoHeaderOnly(t *testing.T) {
+	b, err := chunk.Append(nil, []int64{10, 20, 35}, []float64{1, 2, math.NaN()}, []int64{0, 0, 5})
+	require.NoError(t, err)
+	info, err := chunk.ReadInfo(b[:5])
+	require.NoError(t, err)
+	require.Equal(t, chunk.Info{Count: 3, MinT: 10, MaxT: 35, Values: info.Values, HasStartTimestamps: true}, info)
+	_, _, _, err = chunk.Decode(b[:5], nil, nil, nil)
 	require.ErrorIs(t, err, chunk.ErrCorrupt)
 }

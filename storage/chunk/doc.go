@@ -39,25 +39,33 @@
 // store what the header already says. The flags say how each column is
 // coded; the reserved bits must be zero.
 //
-// Timestamp column (timestamps.go):
+// Timestamp column (timestamps.go), one of:
 //
 //	0 regular: nothing. All deltas are equal, so t_i = mint +
 //	  i*(maxt-mint)/(count-1): a chunk of regular scrapes spends no bits
 //	  per sample on time.
 //	1 delta, 2 delta-of-delta: the integer sequence t_1..t_(count-1) after
-//	  t_0 = mint (intseq.go): a varint parameter, then a packed stream.
+//	  t_0 = mint (intseq.go): a varint parameter, then a packed stream of
+//	  zigzag(d_i - base), base near the median delta, or of
+//	  zigzag(d_i - d_(i-1)).
+//	3 grid: step, center, then a packed stream of each timestamp's offset
+//	  from a grid of scrape times that moves on by whole steps after a
+//	  missed scrape. Independent jitter of ±j ms costs about log2(2j+1)
+//	  bits a sample, a bit less than deltas, which spread over twice that.
 //
-// An integer sequence stores either zigzag(d_i - base) with base near the
-// median delta (scrape jitter of ±j ms costs about log2(4j) bits a sample)
-// or zigzag(d_i - d_(i-1)), whichever is smaller. The packed stream
-// (packed.go) writes each value in the smallest of up to three bit widths
-// chosen per chunk, after a 0/10/11 prefix, so rare outliers such as a
-// missed scrape do not widen every sample:
+// Append writes the smallest. A packed stream (packed.go) writes each
+// value either in the smallest of up to three bit widths chosen per
+// stream, after a 0/10/11 prefix, or in one width w0 with the few values
+// that do not fit patched afterwards by position. Either way a rare
+// outlier (a missed scrape, a counter reset) does not widen every sample:
 //
-//	+--------+---------+-----+-----+------------------------------+
-//	| levels | w0      | w1? | w2? | prefix+value, prefix+value...|
-//	| 1 byte | 1 byte  |     |     | bit stream                   |
-//	+--------+---------+-----+-----+------------------------------+
+//	+--------+---------+-----+-----+-------------------------------+
+//	| levels | w0      | w1? | w2? | prefix+value, prefix+value... |
+//	| 1 byte | 1 byte  |     |     | bit stream                    |
+//	+--------+---------+-----+-----+-------------------------------+
+//	| 4      | w0      | k   | n values of w0 bits | k patches:   |
+//	| 1 byte | 1 byte  | uv. | bit stream          | gap, high    |
+//	+--------+---------+-----+---------------------+--------------+
 //
 // Value column, one of (values.go):
 //
@@ -74,7 +82,8 @@
 //	           do not force the chunk out of the decimal codec.
 //	3 xor:     Gorilla XOR coding of the value bits (values_xor.go).
 //
-// Append computes the exact size of the decimal and XOR codings and
+// Append sizes the decimal and XOR codings without writing either
+// (exactly, but for a bound on the gap lengths of patched streams) and
 // writes the smaller; a constant column always takes const.
 //
 // Start-timestamp column (starttimestamps.go): a mode byte, then a varint

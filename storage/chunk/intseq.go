@@ -82,36 +82,32 @@ func medianDelta(xs []int64) int64 {
 	return s[k/2]
 }
 
-// appendSeq appends xs[1:] transformed as planned by planSeq(xs).
-func appendSeq(dst []byte, xs []int64, p *seqPlan) []byte {
+// appendSeq appends xs[1:] transformed as planned by planSeq(xs), using
+// scratch (len 0) for the transformed values.
+func appendSeq(dst []byte, xs []int64, p *seqPlan, scratch []uint64) []byte {
 	dst = binary.AppendVarint(dst, p.param)
-	first := 1
-	if p.kind == seqDoD {
-		first = 2
-	}
-	if len(xs) <= first {
-		return dst
-	}
-	dst = p.pack.appendHeader(dst)
-	w := bitWriter{dst: dst}
-	prev := uint64(xs[first-1]) - uint64(xs[max(first-2, 0)])
-	for i := first; i < len(xs); i++ {
-		d := uint64(xs[i]) - uint64(xs[i-1])
-		if p.kind == seqDelta {
-			p.pack.put(&w, zigzag(int64(d-uint64(p.param))))
-		} else {
-			p.pack.put(&w, zigzag(int64(d-prev)))
-			prev = d
+	vals := scratch[:0]
+	if p.kind == seqDelta {
+		for i := 1; i < len(xs); i++ {
+			d := uint64(xs[i]) - uint64(xs[i-1])
+			vals = append(vals, zigzag(int64(d-uint64(p.param))))
+		}
+	} else {
+		for i := 2; i < len(xs); i++ {
+			d, prev := uint64(xs[i])-uint64(xs[i-1]), uint64(xs[i-1])-uint64(xs[i-2])
+			vals = append(vals, zigzag(int64(d-prev)))
 		}
 	}
-	return w.finish()
+	if len(vals) == 0 {
+		return dst
+	}
+	return appendPacked(dst, &p.pack, vals)
 }
 
 // seqReader decodes a sequence written by appendSeq, in batches.
 type seqReader struct {
 	kind    seqKind
-	pack    packPlan
-	br      bitReader
+	pr      packReader
 	x       uint64 // last value produced
 	d       uint64 // seqDelta: base; seqDoD: last delta
 	pending bool   // seqDoD: x1 = x0 + d1 not produced yet
@@ -119,8 +115,7 @@ type seqReader struct {
 }
 
 // init reads the parameters of a sequence of m values starting at x0 and
-// positions r at the packed stream. After the last read, r.skip(&s.br) moves
-// past it.
+// the header of its packed stream.
 func (s *seqReader) init(r *reader, kind seqKind, x0 int64, m int) error {
 	*s = seqReader{kind: kind, x: uint64(x0)}
 	if m < 2 {
@@ -137,12 +132,9 @@ func (s *seqReader) init(r *reader, kind seqKind, x0 int64, m int) error {
 		s.pending = true
 	}
 	if m > first {
-		if s.pack, err = readPackPlan(r); err != nil {
-			return err
-		}
 		s.packed = true
+		return s.pr.init(r, m-first)
 	}
-	s.br = r.bits()
 	return nil
 }
 
@@ -161,7 +153,7 @@ func (s *seqReader) read(dst []int64) bool {
 			return true
 		}
 	}
-	if !s.packed || !unpack(&s.br, &s.pack, dst) {
+	if !s.packed || !s.pr.read(dst) {
 		return false
 	}
 	x, d := s.x, s.d
@@ -181,9 +173,13 @@ func (s *seqReader) read(dst []int64) bool {
 	return true
 }
 
-// skip moves r past the sequence's packed stream.
-func (s *seqReader) skip(r *reader) {
-	if s.packed {
-		r.skip(&s.br)
+// finish moves r past the sequence, which must have been read to the end.
+func (s *seqReader) finish(r *reader) error {
+	if s.pending {
+		return r.corrupt("sequence not read to the end")
 	}
+	if s.packed {
+		return s.pr.finish(r)
+	}
+	return nil
 }

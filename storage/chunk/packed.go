@@ -1,25 +1,41 @@
 package chunk
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
-// A packed stream holds a known number of unsigned integers (zig-zagged
-// deltas, delta-of-deltas, tags) in one of up to three bit widths
-// w0 < w1 < w2. A value is written in the smallest of the widths it fits,
-// after a truncated-unary prefix naming the width:
+// A packed stream holds a known number n of unsigned integers (zig-zagged
+// deltas and offsets, tags) in one of two layouts, chosen per stream from a
+// histogram of the values' bit lengths:
+//
+// Levels: up to three bit widths w0 < w1 < w2. Each value is written in the
+// smallest width it fits, after a truncated-unary prefix naming the width:
 //
 //	levels=1: w0 bits, no prefix (plain frame of reference)
 //	levels=2: 0 + w0 bits | 1 + w1 bits
 //	levels=3: 0 + w0 bits | 10 + w1 bits | 11 + w2 bits
 //
-// The widths are chosen per stream from a histogram of the values' bit
-// lengths, so a stream of zeros costs nothing per value, small jitter costs
-// a few bits, and a rare outlier (a missed scrape, a counter reset) costs its
-// own width without widening every other value.
+// Patched: every value is written in w0 bits, and the few values that do
+// not fit are patched afterwards: a list of their positions and the bits
+// above w0. No value pays a prefix bit for the rare outlier (a missed
+// scrape, a counter reset), which makes this the layout of choice when
+// outliers are rarer than about one in twenty.
 //
-// Header: one byte levels (1..3), then one byte per width (0..64, strictly
-// increasing). The bit stream follows and ends on a byte boundary.
+//	+-------+----+---------+---------------------+----------------------+
+//	| 4     | w0 | k       | n values of w0 bits | k x (gap, high bits) |
+//	| byte  |byte| uvarint | ceil(n*w0/8) bytes  | uvarint, uvarint     |
+//	+-------+----+---------+---------------------+----------------------+
+//
+// gap is p_0, then p_j - p_(j-1) - 1; high is value >> w0.
+//
+// Levels streams start with a byte holding levels (1..3) and one byte per
+// width (0..64, strictly increasing). Bit streams end on a byte boundary.
 
-const maxLevels = 3
+const (
+	maxLevels   = 3
+	patchedKind = 4 // the header byte of a patched stream
+)
 
 // widthHist counts values by bit length (bits.Len64): index 0 counts zeros,
 // index 64 values with the top bit set.
@@ -31,12 +47,15 @@ func (h *widthHist) add(u uint64) {
 
 // packPlan is the layout of one packed stream.
 type packPlan struct {
-	levels int
-	widths [maxLevels]uint8
+	levels  int // 1..3, or 0 when patched
+	widths  [maxLevels]uint8
+	patches int // patched: the number of values wider than widths[0]
 }
 
 // planPack returns the cheapest plan for the n values counted in h and the
-// size of the stream in bytes, header included. n must be > 0.
+// size of the stream in bytes, header included: exact for levels, an upper
+// bound for patched streams, whose gap lengths depend on the positions of
+// the patches. n must be > 0.
 func planPack(h *widthHist, n int) (packPlan, int) {
 	// ws lists the bit lengths that occur, cum[i] counts values of length <= ws[i].
 	var ws [65]uint8
@@ -69,68 +88,208 @@ func planPack(h *widthHist, n int) (packPlan, int) {
 				bestBytes = b
 			}
 		}
+		// Patched at w0: every high part of a value of width w has
+		// exactly w-w0 bits, so only the gaps are bounded, not counted.
+		k := n - c0
+		b := 2 + uvarintLen(uint64(k)) + (n*w0+7)/8 + patchGapBound(k, n)
+		for j := i + 1; j < d; j++ {
+			b += int(h[ws[j]]) * ((int(ws[j]) - w0 + 6) / 7)
+		}
+		if b < bestBytes {
+			best = packPlan{widths: [maxLevels]uint8{uint8(w0)}, patches: k}
+			bestBytes = b
+		}
 	}
 	return best, bestBytes
 }
 
-// appendHeader appends the plan's header.
-func (p *packPlan) appendHeader(dst []byte) []byte {
-	dst = append(dst, byte(p.levels))
-	return append(dst, p.widths[:p.levels]...)
+// patchGapBound bounds the bytes of k gap uvarints between positions < n:
+// the gaps sum to less than n, so at most n>>7 of them take two bytes or
+// more, and at most n>>14 three.
+func patchGapBound(k, n int) int {
+	return k + min(k, n>>7) + min(k, n>>14)
 }
 
-// readPackPlan reads and validates a header written by appendHeader.
-func readPackPlan(r *reader) (packPlan, error) {
-	var p packPlan
-	l, err := r.byte("packed stream header")
-	if err != nil {
-		return p, err
+// appendPacked appends vals packed as planned; p must come from planPack
+// for a histogram of vals.
+func appendPacked(dst []byte, p *packPlan, vals []uint64) []byte {
+	if p.levels == 0 {
+		dst = append(dst, patchedKind, p.widths[0])
+		dst = binary.AppendUvarint(dst, uint64(p.patches))
+	} else {
+		dst = append(dst, byte(p.levels))
+		dst = append(dst, p.widths[:p.levels]...)
 	}
-	if l < 1 || l > maxLevels {
-		return p, r.corrupt("packed stream with %d levels", l)
-	}
-	p.levels = int(l)
-	for i := range p.levels {
-		w, err := r.byte("packed stream width")
-		if err != nil {
-			return p, err
+	w := bitWriter{dst: dst}
+	w0, w1 := uint(p.widths[0]), uint(p.widths[1])
+	switch p.levels {
+	case 0, 1:
+		for _, u := range vals {
+			w.writeBits(u, w0) // patched: the bits above w0 follow below
 		}
-		if w > 64 || (i > 0 && w <= p.widths[i-1]) {
-			return p, r.corrupt("packed stream width %d after %d", w, p.widths[max(i-1, 0)])
+	case 2:
+		for _, u := range vals {
+			if uint(bits.Len64(u)) <= w0 {
+				w.writeBits(u<<1, w0+1) // prefix 0; w0 < 64
+			} else {
+				w.writeBits(1, 1)
+				w.writeBits(u, w1)
+			}
 		}
-		p.widths[i] = w
-	}
-	return p, nil
-}
-
-// put writes u, which must fit the widest level.
-func (p *packPlan) put(w *bitWriter, u uint64) {
-	n := uint8(bits.Len64(u))
-	switch {
-	case p.levels == 1:
-		w.writeBits(u, uint(p.widths[0]))
-	case n <= p.widths[0]:
-		w.writeBits(0, 1)
-		w.writeBits(u, uint(p.widths[0]))
-	case p.levels == 2:
-		w.writeBits(1, 1)
-		w.writeBits(u, uint(p.widths[1]))
-	case n <= p.widths[1]:
-		w.writeBits(0b01, 2)
-		w.writeBits(u, uint(p.widths[1]))
 	default:
-		w.writeBits(0b11, 2)
-		w.writeBits(u, uint(p.widths[2]))
+		for _, u := range vals {
+			switch n := uint(bits.Len64(u)); {
+			case n <= w0:
+				w.writeBits(u<<1, w0+1)
+			case n <= w1:
+				w.writeBits(0b01, 2)
+				w.writeBits(u, w1)
+			default:
+				w.writeBits(0b11, 2)
+				w.writeBits(u, uint(p.widths[2]))
+			}
+		}
 	}
+	dst = w.finish()
+	if p.levels == 0 {
+		last := -1
+		for i, u := range vals {
+			if uint(bits.Len64(u)) > w0 {
+				dst = binary.AppendUvarint(dst, uint64(i-last-1))
+				dst = binary.AppendUvarint(dst, u>>w0)
+				last = i
+			}
+		}
+	}
+	return dst
 }
 
-// unpack reads len(dst) values into dst (as the bits of int64s, which is
-// what every caller transforms them into). It returns false if the stream
-// ends first.
+// packReader reads a packed stream of n values in one or more batches.
+type packReader struct {
+	plan packPlan
+	br   bitReader
+	n, i int // values in the stream, values read so far
+	// Patched streams only:
+	patches  reader // the list of patches, positioned at the next one
+	left     int    // patches not yet applied
+	nextPos  int    // position of the next patch
+	nextHigh uint64 // its bits above w0
+}
+
+// init reads the header of a stream of n > 0 values at r.
+func (pr *packReader) init(r *reader, n int) error {
+	*pr = packReader{n: n}
+	kind, err := r.byte("packed stream header")
+	if err != nil {
+		return err
+	}
+	switch {
+	case kind == patchedKind:
+		w0, err := r.byte("packed stream width")
+		if err != nil {
+			return err
+		}
+		k, err := r.uvarint("patch count")
+		if err != nil {
+			return err
+		}
+		if w0 > 64 || k > uint64(n) {
+			return r.corrupt("patched stream of width %d with %d patches for %d values", w0, k, n)
+		}
+		bitBytes := (n*int(w0) + 7) / 8
+		if bitBytes > r.remaining() {
+			return r.corrupt("truncated packed stream")
+		}
+		pr.plan = packPlan{widths: [maxLevels]uint8{w0}, patches: int(k)}
+		pr.br = r.bits()
+		pr.patches = reader{src: r.src, off: r.off + bitBytes}
+		pr.left, pr.nextPos = int(k), -1
+		return pr.nextPatch()
+	case kind >= 1 && kind <= maxLevels:
+		pr.plan.levels = int(kind)
+		for i := range pr.plan.levels {
+			w, err := r.byte("packed stream width")
+			if err != nil {
+				return err
+			}
+			if w > 64 || (i > 0 && w <= pr.plan.widths[i-1]) {
+				return r.corrupt("packed stream width %d not in order or above 64", w)
+			}
+			pr.plan.widths[i] = w
+		}
+		pr.br = r.bits()
+		return nil
+	}
+	return r.corrupt("packed stream with %d levels", kind)
+}
+
+// nextPatch loads the next patch, if any is left, checking that it lies
+// after the previous one and inside the stream, and that its high bits fit.
+func (pr *packReader) nextPatch() error {
+	if pr.left == 0 {
+		return nil
+	}
+	gap, err := pr.patches.uvarint("patch position")
+	if err != nil {
+		return err
+	}
+	if gap >= uint64(pr.n-pr.nextPos-1) {
+		return pr.patches.corrupt("patch position beyond %d values", pr.n)
+	}
+	high, err := pr.patches.uvarint("patch value")
+	if err != nil {
+		return err
+	}
+	if w0 := pr.plan.widths[0]; w0 > 0 && high>>(64-w0) != 0 {
+		return pr.patches.corrupt("patch value %#x does not fit above %d bits", high, w0)
+	}
+	pr.nextPos += int(gap) + 1
+	pr.nextHigh = high
+	pr.left--
+	return nil
+}
+
+// read reads the next len(dst) values into dst (as the bits of int64s,
+// which is what every caller transforms them into). It returns false if
+// the stream ends first or a patch is invalid.
+func (pr *packReader) read(dst []int64) bool {
+	if len(dst) > pr.n-pr.i || !unpack(&pr.br, &pr.plan, dst) {
+		return false
+	}
+	if pr.plan.levels == 0 {
+		w0, end := pr.plan.widths[0], pr.i+len(dst)
+		for pr.nextPos >= 0 && pr.nextPos < end {
+			dst[pr.nextPos-pr.i] |= int64(pr.nextHigh << w0)
+			if pr.left == 0 {
+				pr.nextPos = -1
+			} else if pr.nextPatch() != nil {
+				return false
+			}
+		}
+	}
+	pr.i += len(dst)
+	return true
+}
+
+// finish moves r past the stream, which must have been read to the end.
+func (pr *packReader) finish(r *reader) error {
+	if pr.i != pr.n {
+		return r.corrupt("packed stream read %d of %d values", pr.i, pr.n)
+	}
+	if pr.plan.levels == 0 {
+		r.off = pr.patches.off
+		return nil
+	}
+	r.skip(&pr.br)
+	return nil
+}
+
+// unpack reads len(dst) values of a levels stream, or the low w0 bits of a
+// patched one, into dst. It returns false if the stream ends first.
 func unpack(r *bitReader, p *packPlan, dst []int64) bool {
 	w0 := uint(p.widths[0])
 	switch p.levels {
-	case 1:
+	case 0, 1:
 		if w0 == 0 {
 			clear(dst)
 			return true

@@ -43,8 +43,8 @@ func stTag(ts, sts []int64, i int) uint64 {
 }
 
 // appendStartTimestamps appends the start-timestamp column; len(sts) ==
-// len(ts) >= 1.
-func appendStartTimestamps(dst []byte, ts, sts []int64) []byte {
+// len(ts) >= 1. scratch (len 0) holds the tags.
+func appendStartTimestamps(dst []byte, ts, sts []int64, scratch []uint64) []byte {
 	constant, prevT := true, len(ts) > 1
 	for i := 1; i < len(sts); i++ {
 		constant = constant && sts[i] == sts[0]
@@ -57,18 +57,15 @@ func appendStartTimestamps(dst []byte, ts, sts []int64) []byte {
 		return binary.AppendVarint(append(dst, stPrevT), sts[0])
 	}
 	var h widthHist
+	tags := scratch[:0]
 	for i := range sts {
-		h.add(stTag(ts, sts, i))
+		tags = append(tags, stTag(ts, sts, i))
+		h.add(tags[i])
 	}
 	p, _ := planPack(&h, len(sts))
-	dst = p.appendHeader(append(dst, stTags))
-	w := bitWriter{dst: dst}
-	for i := range sts {
-		p.put(&w, stTag(ts, sts, i))
-	}
-	dst = w.finish()
-	for i := range sts {
-		if stTag(ts, sts, i) == tagExplicit {
+	dst = appendPacked(append(dst, stTags), &p, tags)
+	for i, tag := range tags {
+		if tag == tagExplicit {
 			dst = binary.AppendVarint(dst, int64(uint64(sts[i])-uint64(ts[i])))
 		}
 	}
@@ -100,15 +97,16 @@ func decodeStartTimestamps(r *reader, ts, dst []int64) error {
 	default:
 		return r.corrupt("unknown start-timestamp mode %d", mode)
 	}
-	p, err := readPackPlan(r)
-	if err != nil {
+	var pr packReader
+	if err := pr.init(r, len(dst)); err != nil {
 		return err
 	}
-	br := r.bits()
-	if !unpack(&br, &p, dst) {
-		return r.corrupt("truncated start-timestamp tags")
+	if !pr.read(dst) {
+		return r.corrupt("bad or truncated start-timestamp tags")
 	}
-	r.skip(&br)
+	if err := pr.finish(r); err != nil {
+		return err
+	}
 	prev := int64(0)
 	for i, tag := range dst {
 		switch tag {

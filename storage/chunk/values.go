@@ -50,15 +50,18 @@ const decimalScratch = 512
 // smallest of the codecs, and returns the codec it used.
 //
 // A constant column always takes ValuesConst, cheapest to decode and never
-// more than 10 bytes. Otherwise the exact sizes of the decimal and XOR
-// codings are computed without writing either, and the smaller is written.
-func appendValues(dst []byte, vs []float64) ([]byte, ValueCodec) {
+// more than 10 bytes. Otherwise the sizes of the decimal and XOR codings
+// are computed without writing either (exactly, but for a bound on the gap
+// lengths of patched streams), and the smaller is written.
+//
+// scratch (len 0) is working memory for the transformed integers.
+func appendValues(dst []byte, vs []float64, scratch []uint64) ([]byte, ValueCodec) {
 	if isConstant(vs) {
 		return appendConst(dst, vs[0]), ValuesConst
 	}
 	var stack [decimalScratch]int64
 	if dec, ok := planDecimal(vs, stack[:0]); ok && dec.bytes <= (xorBits(vs)+7)/8 {
-		return dec.append(dst, vs), ValuesDecimal
+		return dec.append(dst, vs, scratch), ValuesDecimal
 	}
 	return appendXOR(dst, vs), ValuesXOR
 }

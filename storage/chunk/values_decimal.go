@@ -23,7 +23,14 @@ import (
 //	varint   x_0 of the m = count-k integers    (only if m >= 1)
 //	sequence x_1..x_(m-1), see intseq.go         (only if m >= 2)
 //	uvarint  k position gaps: p_0, then p_j - p_(j-1) - 1
-//	xor      the k exception values, see values_xor.go (only if k >= 1)
+//	xor      the k exception values, see values_xor.go (only if k >= 1),
+//	         each coded after the previous one, the first after the stale
+//	         marker, so that no value is stored raw
+
+// staleNaNBits is the bits of Prometheus's stale marker, the most common
+// exception by far. The XOR stream of exceptions starts from it as if it
+// were the previous value, so a stale marker costs one bit, not 64.
+const staleNaNBits = 0x7ff0000000000002
 
 // maxDecimalExp is the largest exponent the codec uses. Larger would need
 // integers beyond 2^53 for all but tiny values.
@@ -128,20 +135,15 @@ func planDecimal(vs []float64, xs []int64) (decimalPlan, bool) {
 	}
 	p := decimalPlan{e: e, xs: xs}
 	var xe xorEncoder
+	xe.first(staleNaNBits)
 	xorBits, gapBytes, last := 0, 0, -1
 	for i, v := range vs {
 		if x, ok := decimalAt(v, e); ok {
 			p.xs = append(p.xs, x)
 			continue
 		}
-		b := math.Float64bits(v)
-		if p.k == 0 {
-			xe.first(b)
-			xorBits = 64
-		} else {
-			_, cb, _, pb := xe.code(b)
-			xorBits += int(cb + pb)
-		}
+		_, cb, _, pb := xe.code(math.Float64bits(v))
+		xorBits += int(cb + pb)
 		gapBytes += uvarintLen(uint64(i - last - 1))
 		last = i
 		p.k++
@@ -157,15 +159,16 @@ func planDecimal(vs []float64, xs []int64) (decimalPlan, bool) {
 	return p, true
 }
 
-// append appends the planned column for vs.
-func (p *decimalPlan) append(dst []byte, vs []float64) []byte {
+// append appends the planned column for vs, using scratch (len 0) for the
+// transformed integers.
+func (p *decimalPlan) append(dst []byte, vs []float64, scratch []uint64) []byte {
 	dst = append(dst, byte(p.e)|byte(p.seq.kind)<<5)
 	dst = binary.AppendUvarint(dst, uint64(p.k))
 	if len(p.xs) >= 1 {
 		dst = binary.AppendVarint(dst, p.xs[0])
 	}
 	if len(p.xs) >= 2 {
-		dst = appendSeq(dst, p.xs, &p.seq)
+		dst = appendSeq(dst, p.xs, &p.seq, scratch)
 	}
 	if p.k == 0 {
 		return dst
@@ -179,19 +182,12 @@ func (p *decimalPlan) append(dst []byte, vs []float64) []byte {
 	}
 	w := bitWriter{dst: dst}
 	var xe xorEncoder
-	first := true
+	xe.first(staleNaNBits)
 	for _, v := range vs {
 		if _, ok := decimalAt(v, p.e); ok {
 			continue
 		}
-		b := math.Float64bits(v)
-		if first {
-			xe.first(b)
-			w.writeBits(b, 64)
-			first = false
-			continue
-		}
-		ctrl, cb, payload, pb := xe.code(b)
+		ctrl, cb, payload, pb := xe.code(math.Float64bits(v))
 		w.writeBits(ctrl, cb)
 		w.writeBits(payload, pb)
 	}
@@ -252,7 +248,9 @@ func decodeDecimal(r *reader, dst []float64) error {
 			}
 			done += c
 		}
-		s.skip(r)
+		if err := s.finish(r); err != nil {
+			return err
+		}
 	}
 	if k == 0 {
 		return nil
@@ -280,18 +278,13 @@ func decodeExceptions(r *reader, dst []float64, k int) error {
 	var xd xorDecoder
 	gr := reader{src: r.src, off: gaps}
 	next, at := k, 0 // next decimal in dst, next slot to fill
-	for j := range k {
+	xd.prev = staleNaNBits
+	for range k {
 		g, _ := gr.uvarint("exception position") // checked above
 		pos := at + int(g)
 		copy(dst[at:pos], dst[next:])
 		next += pos - at
-		var v uint64
-		var ok bool
-		if j == 0 {
-			v, ok = xd.first(&br)
-		} else {
-			v, ok = xd.next(&br)
-		}
+		v, ok := xd.next(&br)
 		if !ok {
 			return r.corrupt("bad or truncated exception values")
 		}
