@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"flag"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ const (
 	seed = 1
 	// queriesPerOp selects run per benchmark op, so that one op (-benchtime=1x)
 	// is long enough to time on a shared machine.
-	queriesPerOp = 10
+	queriesPerOp = 20
 )
 
 var (
@@ -38,18 +39,30 @@ func workload(b *testing.B) *dataset {
 	return data
 }
 
-// peers records one figure per peer so a "ratio" sub-benchmark can report
-// almanac / prometheus when both ran in this process.
-type peers map[string]float64
+// peers records the figures of each peer's runs (several with -count) so a
+// "ratio" sub-benchmark can report the ratio of their medians,
+// almanac / prometheus, when both ran in this process.
+type peers map[string][]float64
+
+func (p peers) set(name string, v float64) float64 {
+	p[name] = append(p[name], v)
+	return v
+}
 
 func (p peers) ratio(b *testing.B, unit, num, den string) {
-	if _, ok := p[num]; !ok {
+	if len(p[num]) == 0 || len(p[den]) == 0 {
 		b.Skipf("ratio needs the %s and %s sub-benchmarks in the same run", num, den)
 	}
-	if _, ok := p[den]; !ok {
-		b.Skipf("ratio needs the %s and %s sub-benchmarks in the same run", num, den)
+	b.ReportMetric(ratio(median(p[num]), median(p[den])), unit)
+}
+
+func median(vs []float64) float64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
 	}
-	b.ReportMetric(ratio(p[num], p[den]), unit)
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkIngest appends the whole workload scrape by scrape into a new
@@ -84,8 +97,7 @@ func BenchmarkIngest(b *testing.B) {
 				os.RemoveAll(dir)
 				b.StartTimer()
 			}
-			rate[name] = float64(d.samples()*b.N) / b.Elapsed().Seconds()
-			b.ReportMetric(rate[name], "samples/s")
+			b.ReportMetric(rate.set(name, float64(d.samples()*b.N)/b.Elapsed().Seconds()), "samples/s")
 		})
 	}
 	b.Run("prometheus", func(b *testing.B) {
@@ -107,8 +119,7 @@ func BenchmarkIngest(b *testing.B) {
 			os.RemoveAll(dir)
 			b.StartTimer()
 		}
-		rate["prometheus"] = float64(d.samples()*b.N) / b.Elapsed().Seconds()
-		b.ReportMetric(rate["prometheus"], "samples/s")
+		b.ReportMetric(rate.set("prometheus", float64(d.samples()*b.N)/b.Elapsed().Seconds()), "samples/s")
 	})
 	b.Run("ratio", func(b *testing.B) {
 		rate.ratio(b, "fsync-x", "almanac", "prometheus")
@@ -143,20 +154,20 @@ func BenchmarkDisk(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StopTimer()
-			bytes["almanac"] = perSample(settledDiskBytes(db))
+			all := perSample(settledDiskBytes(db))
 			ssts, err := filesBytes(dir, "*.sst")
 			if err != nil {
 				b.Fatal(err)
 			}
-			bytes["almanac-nowal"] = perSample(ssts)
+			noWAL := perSample(ssts)
 			if err := db.Close(); err != nil {
 				b.Fatal(err)
 			}
 			os.RemoveAll(dir)
+			b.ReportMetric(bytes.set("almanac", all), "B/sample")
+			b.ReportMetric(bytes.set("almanac-nowal", noWAL), "noWAL-B/sample")
 			b.StartTimer()
 		}
-		b.ReportMetric(bytes["almanac"], "B/sample")
-		b.ReportMetric(bytes["almanac-nowal"], "noWAL-B/sample")
 	})
 	b.Run("prometheus", func(b *testing.B) {
 		for b.Loop() {
@@ -175,16 +186,14 @@ func BenchmarkDisk(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StopTimer()
-			bytes["prometheus"] = perSample(total)
-			bytes["prometheus-nowal"] = perSample(blocks)
 			if err := db.Close(); err != nil {
 				b.Fatal(err)
 			}
 			os.RemoveAll(dir)
+			b.ReportMetric(bytes.set("prometheus", perSample(total)), "B/sample")
+			b.ReportMetric(bytes.set("prometheus-nowal", perSample(blocks)), "noWAL-B/sample")
 			b.StartTimer()
 		}
-		b.ReportMetric(bytes["prometheus"], "B/sample")
-		b.ReportMetric(bytes["prometheus-nowal"], "noWAL-B/sample")
 	})
 	b.Run("ratio", func(b *testing.B) {
 		bytes.ratio(b, "x", "almanac", "prometheus")
@@ -216,17 +225,15 @@ func BenchmarkMemory(b *testing.B) {
 			}
 			b.StopTimer()
 			used := measureMemory().sub(base)
-			mem["almanac"], mem["almanac-anon"] = perSeries(used.heap), perSeries(used.anon)
-			mem["almanac-head"] = float64(db.Stats().HeadSeries)
+			b.ReportMetric(mem.set("almanac", perSeries(used.heap)), "heap-B/series")
+			b.ReportMetric(mem.set("almanac-anon", perSeries(used.anon)), "anon-B/series")
+			b.ReportMetric(float64(db.Stats().HeadSeries), "head-series")
 			if err := db.Close(); err != nil {
 				b.Fatal(err)
 			}
 			os.RemoveAll(dir)
 			b.StartTimer()
 		}
-		b.ReportMetric(mem["almanac"], "heap-B/series")
-		b.ReportMetric(mem["almanac-anon"], "anon-B/series")
-		b.ReportMetric(mem["almanac-head"], "head-series")
 	})
 	b.Run("prometheus", func(b *testing.B) {
 		for b.Loop() {
@@ -243,17 +250,15 @@ func BenchmarkMemory(b *testing.B) {
 			}
 			b.StopTimer()
 			used := measureMemory().sub(base)
-			mem["prometheus"], mem["prometheus-anon"] = perSeries(used.heap), perSeries(used.anon)
-			mem["prometheus-head"] = float64(db.Head().NumSeries())
+			b.ReportMetric(mem.set("prometheus", perSeries(used.heap)), "heap-B/series")
+			b.ReportMetric(mem.set("prometheus-anon", perSeries(used.anon)), "anon-B/series")
+			b.ReportMetric(float64(db.Head().NumSeries()), "head-series")
 			if err := db.Close(); err != nil {
 				b.Fatal(err)
 			}
 			os.RemoveAll(dir)
 			b.StartTimer()
 		}
-		b.ReportMetric(mem["prometheus"], "heap-B/series")
-		b.ReportMetric(mem["prometheus-anon"], "anon-B/series")
-		b.ReportMetric(mem["prometheus-head"], "head-series")
 	})
 	b.Run("ratio", func(b *testing.B) {
 		mem.ratio(b, "heap-x", "almanac", "prometheus")
@@ -271,8 +276,7 @@ func BenchmarkSelect(b *testing.B) {
 	m := labels.MustNewMatcher(labels.MatchEqual, "job", "node-dc00")
 	rate := peers{}
 	report := func(b *testing.B, name string, samples int) {
-		rate[name] = float64(samples*queriesPerOp*b.N) / b.Elapsed().Seconds()
-		b.ReportMetric(rate[name], "samples/s")
+		b.ReportMetric(rate.set(name, float64(samples*queriesPerOp*b.N)/b.Elapsed().Seconds()), "samples/s")
 		b.ReportMetric(float64(samples), "samples/select")
 		b.ReportMetric(b.Elapsed().Seconds()*1000/float64(queriesPerOp*b.N), "ms/select")
 	}

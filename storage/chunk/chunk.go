@@ -13,8 +13,8 @@ import (
 // timestamps (about 1.5 MiB).
 const MaxSamples = 1<<16 - 1
 
-// scratchLen is how many transformed integers Append keeps on the stack;
-// longer chunks take working memory from the heap.
+// scratchLen is how many integers of working memory Append keeps on the
+// stack; longer chunks take it from the heap.
 const scratchLen = 512
 
 // formatVersion is the first byte of every chunk.
@@ -61,7 +61,7 @@ type header struct {
 //
 // Bad input returns dst unchanged and an error wrapping ErrInvalidInput.
 // Append does not retain ts, vs or sts. Beyond growing dst it allocates
-// only for chunks of more than 512 samples with decimal values.
+// working memory only for chunks of more than 512 samples.
 func Append(dst []byte, ts []int64, vs []float64, sts []int64) ([]byte, error) {
 	if err := checkInput(ts, vs, sts); err != nil {
 		return dst, err

@@ -42,10 +42,6 @@ func (c ValueCodec) valid() bool {
 	return c >= ValuesConst && c <= ValuesXOR
 }
 
-// decimalScratch is how many integers appendValues keeps on the stack
-// before the decimal plan's scratch slice moves to the heap.
-const decimalScratch = 512
-
 // appendValues appends the value column of vs, len(vs) >= 1, in the
 // smallest of the codecs, and returns the codec it used.
 //
@@ -59,7 +55,7 @@ func appendValues(dst []byte, vs []float64, scratch []uint64) ([]byte, ValueCode
 	if isConstant(vs) {
 		return appendConst(dst, vs[0]), ValuesConst
 	}
-	var stack [decimalScratch]int64
+	var stack [scratchLen]int64 // the decimal integers
 	if dec, ok := planDecimal(vs, stack[:0]); ok && dec.bytes <= (xorBits(vs)+7)/8 {
 		return dec.append(dst, vs, scratch), ValuesDecimal
 	}
