@@ -1,0 +1,45 @@
+# almanac — the two commands a new machine needs are `make run` and `make test`.
+GO       ?= go
+DATA     ?= ./data
+LISTEN   ?= localhost:9494
+FUZZTIME ?= 10s
+
+.PHONY: all build run test check unit fuzz bench bench-codec clean
+
+all: build
+
+build:
+	$(GO) build -o almanac ./cmd/almanac
+
+## run: serve on ./data (override with DATA=... LISTEN=...)
+run: build
+	./almanac serve --data $(DATA) --listen $(LISTEN)
+
+## test: formatting, vet, the race-enabled test suite and short fuzz runs
+test: check unit fuzz
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./storage/chunk/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./storage/chunk/
+	$(GO) test -run='^$$' -fuzz='^FuzzLogRecord$$' -fuzztime=$(FUZZTIME) ./storage/
+	$(GO) test -run='^$$' -fuzz='^FuzzLabels$$' -fuzztime=$(FUZZTIME) ./storage/
+	$(GO) test -run='^$$' -fuzz='^FuzzEntryPoints$$' -fuzztime=$(FUZZTIME) ./analytics/
+
+## bench: storage benchmarks side by side with Prometheus's TSDB (a few minutes)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./benchmarks/
+
+## bench-codec: chunk codec against Prometheus's XOR chunks
+bench-codec:
+	$(GO) test -run='^$$' -bench=Codec -benchmem ./storage/chunk/
+
+clean:
+	rm -f almanac
