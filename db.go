@@ -13,8 +13,14 @@ import (
 // start timestamp ST (0 when unknown).
 type Sample = storage.Sample
 
-// SeriesSamples is one series and its samples in an append batch.
+// SeriesSamples is one series and its samples in an append batch, and
+// optionally the series' Ref from an earlier Append.
 type SeriesSamples = storage.SeriesSamples
+
+// SeriesRef names a series without its labels. Append sets SeriesSamples.Ref
+// on every series of an accepted batch; passing it back with the same
+// labels skips the label look-up (the way Prometheus's scrape cache works).
+type SeriesRef = storage.SeriesRef
 
 // Series is one series' samples in a queried range as columns: T, V, and ST
 // (nil when the series has no start timestamps in range).

@@ -34,20 +34,25 @@ func openAlmanac(dir string, noSync bool) (*almanac.DB, error) {
 	})
 }
 
-// ingestAlmanac appends d scrape by scrape, one Append per scrape.
+// ingestAlmanac appends d scrape by scrape, one Append per scrape, passing
+// back the series refs of the previous scrape as Prometheus's scraper does.
 func ingestAlmanac(ctx context.Context, db *almanac.DB, d *dataset) error {
 	batch := make([]almanac.SeriesSamples, 0, len(d.series))
 	buf := make([]almanac.Sample, len(d.series))
+	refs := make([]almanac.SeriesRef, len(d.series)) // like Prometheus's scrape cache
 	for i := range d.scrapes() {
 		lo, hi := d.scrape(i)
 		batch = batch[:0]
 		for j := lo; j < hi; j++ {
 			k := j - lo
 			buf[k] = almanac.Sample{T: d.t[j], V: d.v[j]}
-			batch = append(batch, almanac.SeriesSamples{Labels: d.series[d.ref[j]], Samples: buf[k : k+1 : k+1]})
+			batch = append(batch, almanac.SeriesSamples{Labels: d.series[d.ref[j]], Samples: buf[k : k+1 : k+1], Ref: refs[d.ref[j]]})
 		}
 		if err := db.Append(ctx, batch); err != nil {
 			return err
+		}
+		for j := lo; j < hi; j++ {
+			refs[d.ref[j]] = batch[j-lo].Ref
 		}
 	}
 	return nil

@@ -27,7 +27,16 @@ type Sample struct {
 type SeriesSamples struct {
 	Labels  labels.Labels
 	Samples []Sample
+	// Ref, when not zero, names the series without a label look-up. Append
+	// sets it on every series of a batch it accepts; a caller that appends
+	// the same series again (a scraper, a remote-write connection) passes it
+	// back with the same Labels, as Prometheus's scrape cache does. A Ref
+	// given with other labels stores the samples under the Ref's series.
+	Ref SeriesRef
 }
+
+// SeriesRef identifies a series for as long as the database exists.
+type SeriesRef uint64
 
 // prepared is one series of a batch after validation: its normalised labels,
 // its id if it exists, and the samples to store (sorted, duplicates removed).
@@ -52,17 +61,27 @@ func (db *DB) Append(ctx context.Context, batch []SeriesSamples) error {
 	if err := db.writableLocked(); err != nil {
 		return err
 	}
-	preps, total, err := db.prepareLocked(batch)
+	preps, entries, total, err := db.prepareLocked(batch)
 	if err != nil {
 		db.metrics.rejected.WithLabelValues(reasonBatch).Add(float64(total))
 		return err
 	}
-	return db.applyLocked(preps, false)
+	if err := db.applyLocked(preps, false); err != nil {
+		return err
+	}
+	for i, e := range entries {
+		if e >= 0 {
+			batch[i].Ref = SeriesRef(preps[e].sid) + 1
+		}
+	}
+	return nil
 }
 
-// prepareLocked validates a batch without changing anything.
+// prepareLocked validates a batch without changing anything (beyond
+// bringing existing series into memory).
 // REQUIRES: db.mu is held for writing.
-func (db *DB) prepareLocked(batch []SeriesSamples) ([]*prepared, int, error) {
+// It also returns, for each entry of batch, the index of its prepared series.
+func (db *DB) prepareLocked(batch []SeriesSamples) ([]prepared, []int, int, error) {
 	now := db.opts.Now()
 	minT := int64(math.MinInt64)
 	if db.opts.Retention > 0 {
@@ -75,55 +94,113 @@ func (db *DB) prepareLocked(batch []SeriesSamples) ([]*prepared, int, error) {
 		db.metrics.rejected.WithLabelValues(reason).Inc()
 		berr.add(se)
 	}
-	preps := make([]*prepared, 0, len(batch))
-	byHash := make(map[uint64][]*prepared, len(batch))
 	total := 0
 	for _, in := range batch {
 		total += len(in.Samples)
-		lset, se, reason := db.normalizeLabels(in.Labels)
-		if se != nil {
-			reject(se, reason)
-			continue
+	}
+	// One slab holds every sample of the batch; each series gets a
+	// capacity-limited window of it, so a series given twice copies out.
+	slab := make([]sample, 0, total)
+	preps := make([]prepared, 0, len(batch))
+	entries := make([]int, len(batch))
+	db.mu.batchGen++
+	gen := db.mu.batchGen
+	var newSeries map[uint64][]int // series created by this batch, by hash
+
+	// existing returns the index in preps of series ms, adding it once.
+	existing := func(ms *memSeries, sid uint32, hash uint64) int {
+		i := int(ms.batchIdx)
+		if ms.batchGen != gen || i >= len(preps) || preps[i].sid != sid || !preps[i].exists {
+			ms.batchGen, ms.batchIdx = gen, int32(len(preps))
+			preps = append(preps, prepared{lset: ms.lset, hash: hash, sid: sid, exists: true})
 		}
-		p := (*prepared)(nil)
-		hash := lset.Hash()
-		for _, q := range byHash[hash] {
-			if labels.Equal(q.lset, lset) {
-				p = q // the same series twice in one batch: merge
+		return int(ms.batchIdx)
+	}
+	for e, in := range batch {
+		entries[e] = -1
+		idx := -1
+		var hash uint64
+		switch {
+		case in.Ref != 0 && in.Ref <= SeriesRef(db.mu.nextSID):
+			// Fastest path: the caller names the series.
+			sid := uint32(in.Ref - 1)
+			ms, err := db.loadSeriesLocked(sid)
+			if err != nil {
+				return nil, nil, total, err
+			}
+			idx = existing(ms, sid, 0)
+		default:
+			// Fast path: a series in memory, given exactly as stored, is valid.
+			hash = in.Labels.Hash()
+			if sid, ok := db.mu.byHash[hash]; ok {
+				if ms := db.mu.series[sid]; ms != nil && labels.Equal(ms.lset, in.Labels) {
+					idx = existing(ms, sid, hash)
+				}
 			}
 		}
-		if p == nil {
-			p = &prepared{lset: lset, hash: hash}
+		if idx < 0 {
+			lset, se, reason := db.normalizeLabels(in.Labels)
+			if se != nil {
+				reject(se, reason)
+				continue
+			}
+			hash = lset.Hash()
 			sid, ok, err := db.lookupLocked(lset, hash)
 			if err != nil {
-				return nil, total, err
+				return nil, nil, total, err
 			}
-			p.sid, p.exists = sid, ok
-			byHash[hash] = append(byHash[hash], p)
-			preps = append(preps, p)
+			if ok {
+				ms, err := db.loadSeriesLocked(sid)
+				if err != nil {
+					return nil, nil, total, err
+				}
+				idx = existing(ms, sid, hash)
+			} else {
+				for _, i := range newSeries[hash] {
+					if labels.Equal(preps[i].lset, lset) {
+						idx = i
+					}
+				}
+				if idx < 0 {
+					if newSeries == nil {
+						newSeries = map[uint64][]int{}
+					}
+					idx = len(preps)
+					newSeries[hash] = append(newSeries[hash], idx)
+					preps = append(preps, prepared{lset: lset, hash: hash})
+				}
+			}
 		}
+		entries[e] = idx
+		p := &preps[idx]
+		first := len(slab)
 		for _, s := range in.Samples {
 			switch {
 			case s.T < minT:
-				reject(&SampleError{Labels: lset, T: s.T, HasT: true, Reason: ErrOutOfRetention,
+				reject(&SampleError{Labels: p.lset, T: s.T, HasT: true, Reason: ErrOutOfRetention,
 					Detail: fmt.Sprintf("retention starts at t=%d", minT)}, reasonRetention)
 			case s.T > maxT:
-				reject(&SampleError{Labels: lset, T: s.T, HasT: true, Reason: ErrTooFarInFuture,
+				reject(&SampleError{Labels: p.lset, T: s.T, HasT: true, Reason: ErrTooFarInFuture,
 					Detail: fmt.Sprintf("latest accepted t=%d", maxT)}, reasonFuture)
 			default:
-				p.samples = append(p.samples, sample{t: s.T, v: s.V, st: s.ST})
+				slab = append(slab, sample{t: s.T, v: s.V, st: s.ST})
 			}
 		}
+		if len(p.samples) == 0 {
+			p.samples = slab[first:len(slab):len(slab)]
+		} else {
+			p.samples = append(p.samples, slab[first:]...)
+		}
 	}
-	for _, p := range preps {
-		if err := db.checkSamplesLocked(p, reject); err != nil {
-			return nil, total, err
+	for i := range preps {
+		if err := db.checkSamplesLocked(&preps[i], reject); err != nil {
+			return nil, nil, total, err
 		}
 	}
 	if len(berr.Errors) > 0 {
-		return nil, total, &berr
+		return nil, nil, total, &berr
 	}
-	return preps, total, nil
+	return preps, entries, total, nil
 }
 
 // normalizeLabels drops empty-valued labels (Prometheus treats them as
@@ -294,12 +371,13 @@ func (db *DB) persistedValue(sid uint32, t int64) (float64, bool, error) {
 // log record makes the batch durable, all in one pebble batch.
 // With replay, it re-applies a logged batch at Open: nothing is logged again.
 // REQUIRES: db.mu is held for writing.
-func (db *DB) applyLocked(preps []*prepared, replay bool) error {
+func (db *DB) applyLocked(preps []prepared, replay bool) error {
 	b := db.pdb.NewBatch()
 	defer b.Close()
 	var rec []byte
 	n := 0
-	for _, p := range preps {
+	for i := range preps {
+		p := &preps[i]
 		if len(p.samples) == 0 {
 			continue
 		}
@@ -389,7 +467,7 @@ func (db *DB) addSampleLocked(b *pebble.Batch, sid uint32, ms *memSeries, s samp
 	}
 	switch ms.place(s.t) {
 	case placeAppend:
-		if ms.open != nil && (ms.open.NumSamples() >= db.opts.ChunkSamples || dayOf(ms.openMint) != d) {
+		if ms.open != nil && (int(ms.openCount) >= db.opts.ChunkSamples || dayOf(ms.openMint) != d) {
 			if err := db.cutLocked(b, sid, ms); err != nil {
 				return err
 			}
@@ -399,6 +477,7 @@ func (db *DB) addSampleLocked(b *pebble.Batch, sid uint32, ms *memSeries, s samp
 		} else {
 			ms.app.Append(s.st, s.t, s.v)
 			ms.openMaxt = s.t
+			ms.openCount++
 		}
 		ms.lastT = s.t
 	case placeOpen:

@@ -29,6 +29,7 @@ type DB struct {
 		headCount  int                 // non-nil entries of series
 		nextSID    uint32
 		nextSeq    uint64 // next head log sequence number
+		batchGen   uint32 // numbers Append's batches; see memSeries.batchGen
 		logBytes   int64  // head log bytes since the last checkpoint
 		closed     bool
 		failed     error // set when a pebble commit failed
@@ -369,13 +370,16 @@ func (db *DB) lookupLocked(lset labels.Labels, hash uint64) (uint32, bool, error
 	if !ok {
 		return 0, false, nil
 	}
-	for _, cand := range append([]uint32{sid}, db.mu.collisions[hash]...) {
+	same := func(cand uint32) (bool, error) {
 		got, err := db.seriesLabelsLocked(db.pdb, cand)
-		if err != nil {
-			return 0, false, err
-		}
-		if labels.Equal(got, lset) {
-			return cand, true, nil
+		return err == nil && labels.Equal(got, lset), err
+	}
+	if eq, err := same(sid); eq || err != nil {
+		return sid, eq, err
+	}
+	for _, cand := range db.mu.collisions[hash] {
+		if eq, err := same(cand); eq || err != nil {
+			return cand, eq, err
 		}
 	}
 	return 0, false, nil

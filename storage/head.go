@@ -26,9 +26,10 @@ type memSeries struct {
 
 	open           *chunkenc.XOR2Chunk // nil when the head holds no samples
 	app            chunkenc.Appender
-	openMint       int64 // first timestamp in open
-	openMaxt       int64 // last timestamp in open
-	persistedAsKey bool  // a checkpoint wrote open under chunkKey(openMint)
+	openMint       int64  // first timestamp in open
+	openMaxt       int64  // last timestamp in open
+	openCount      uint16 // samples in open (read without touching the chunk)
+	persistedAsKey bool   // a checkpoint wrote open under chunkKey(openMint)
 
 	// lastT is the newest timestamp of the series anywhere (head or disk);
 	// math.MinInt64 when the series has no samples.
@@ -41,6 +42,11 @@ type memSeries struct {
 	// indexedDay is the last day for which per-day postings were written.
 	indexedDay   int32
 	dayIsIndexed bool
+
+	// batchGen and batchIdx find this series' entry in the batch Append is
+	// preparing (when batchGen is the current batch), without a map.
+	batchGen uint32
+	batchIdx int32
 }
 
 func newMemSeries(lset labels.Labels, lastT int64) *memSeries {
@@ -83,6 +89,7 @@ func (s *memSeries) startOpen(smp sample) {
 	s.app, _ = s.open.Appender() // a new chunk's appender cannot fail
 	s.app.Append(smp.st, smp.t, smp.v)
 	s.openMint, s.openMaxt = smp.t, smp.t
+	s.openCount = 1
 	s.persistedAsKey = false
 }
 
@@ -95,6 +102,7 @@ func (s *memSeries) rebuildOpen(ts []int64, vs []float64, sts []int64) {
 		s.app.Append(stAt(sts, i), ts[i], vs[i])
 	}
 	s.openMaxt = ts[len(ts)-1]
+	s.openCount = uint16(len(ts))
 	s.persistedAsKey = persisted
 }
 

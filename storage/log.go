@@ -108,12 +108,12 @@ func (db *DB) replayLog() error {
 		if seq >= db.mu.nextSeq {
 			db.mu.nextSeq = seq + 1
 		}
-		var preps []*prepared
+		var preps []prepared
 		err := decodeLogRecord(it.Value(), func(sid uint32, samples []sample) error {
 			if sid >= db.mu.nextSID {
 				return fmt.Errorf("%w: head log record %d names unknown series %d", ErrCorruption, seq, sid)
 			}
-			preps = append(preps, &prepared{sid: sid, exists: true, samples: append([]sample(nil), samples...)})
+			preps = append(preps, prepared{sid: sid, exists: true, samples: append([]sample(nil), samples...)})
 			return nil
 		})
 		if err != nil {
