@@ -4,7 +4,7 @@ DATA     ?= ./data
 LISTEN   ?= localhost:9494
 FUZZTIME ?= 10s
 
-.PHONY: all build run test check unit fuzz bench bench-codec clean
+.PHONY: all build run test check unit fuzz bench bench-codec conformance clean
 
 all: build
 
@@ -43,3 +43,10 @@ bench-codec:
 
 clean:
 	rm -f almanac
+
+## conformance: regenerate the table in docs/conformance.md
+conformance:
+	$(GO) test -count=1 -run '^TestPromQLSuiteOnAlmanacStorage$$' . -conformance-report=$(CURDIR)/docs/conformance-table.md
+	awk '/<!-- table -->/{print; while ((getline line < "docs/conformance-table.md") > 0) print line; skip=1; next} /<!-- end table -->/{skip=0} !skip' docs/conformance.md > docs/conformance.md.new
+	mv docs/conformance.md.new docs/conformance.md
+	rm -f docs/conformance-table.md

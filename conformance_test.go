@@ -2,6 +2,7 @@ package almanac_test
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -32,6 +33,8 @@ import (
 //     reason) are dropped: they query series that only hold histograms.
 //
 // Every other case must pass unchanged.
+var conformanceReport = flag.String("conformance-report", "", "write a markdown table of per-file results to this path")
+
 func TestPromQLSuiteOnAlmanacStorage(t *testing.T) {
 	dir := promqlTestdataDir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "*.test"))
@@ -40,6 +43,8 @@ func TestPromQLSuiteOnAlmanacStorage(t *testing.T) {
 	}
 	skips := readSkips(t, "testdata/promql_skips.txt")
 	engine := promqltest.NewTestEngine(t, false, 0, promqltest.DefaultMaxSamplesPerQuery)
+	type fileResult struct{ evals, dropped int }
+	results := map[string]*fileResult{}
 	// Default chunks, and tiny chunks so that the suite's data crosses chunk
 	// cuts, checkpoints and out-of-order merges.
 	for _, chunkSamples := range []int{0, 3} {
@@ -55,10 +60,27 @@ func TestPromQLSuiteOnAlmanacStorage(t *testing.T) {
 					t.Fatalf("%s: %v", name, err)
 				}
 				t.Logf("%s: dropped %d histogram-only commands", name, dropped)
+				if chunkSamples == 0 {
+					results[name] = &fileResult{evals: strings.Count("\n"+string(src), "\neval"), dropped: dropped}
+				}
 				promqltest.RunTestWithStorage(t, script, engine, func(t testing.TB) promstorage.Storage {
 					return newTestStorage(t, chunkSamples)
 				})
 			})
+		}
+	}
+	if *conformanceReport != "" && !t.Failed() {
+		var b strings.Builder
+		b.WriteString("| file | eval commands | passed | dropped (native histograms) |\n|---|---|---|---|\n")
+		evals, dropped := 0, 0
+		for _, f := range files {
+			r := results[filepath.Base(f)]
+			fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", filepath.Base(f), r.evals, r.evals-r.dropped, r.dropped)
+			evals, dropped = evals+r.evals, dropped+r.dropped
+		}
+		fmt.Fprintf(&b, "| **all** | %d | %d | %d |\n", evals, evals-dropped, dropped)
+		if err := os.WriteFile(*conformanceReport, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 	for file := range skips {
