@@ -370,3 +370,41 @@ func TestExactDuplicateIsIdempotent(t *testing.T) {
 		t.Fatalf("got %v want %v", got, smp)
 	}
 }
+
+// TestLargeBatches exercises the parallel apply of big batches: thousands
+// of series per batch with cuts (tiny chunks) and out-of-order samples,
+// checked sample by sample, also after a reopen.
+func TestLargeBatches(t *testing.T) {
+	fs := vfs.NewMem()
+	opts := almanac.Options{ChunkSamples: 3, NoSync: true}
+	db := mustOpen(t, fs, "db", opts)
+	ctx := context.Background()
+	base := time.Now().Add(-time.Hour).UnixMilli()
+	const series = 3000
+	want := map[string][]almanac.Sample{}
+	for round := range 8 {
+		batch := make([]almanac.SeriesSamples, 0, series)
+		for i := range series {
+			lset := labels.FromStrings("__name__", "big", "i", fmt.Sprint(i))
+			t0 := base + int64(round)*10_000
+			smp := []almanac.Sample{{T: t0, V: float64(round)}, {T: t0 + 5000, V: float64(i)}}
+			if round > 2 && i%7 == 0 {
+				smp = append(smp, almanac.Sample{T: t0 - 27_000, V: -1}) // between earlier samples
+			}
+			batch = append(batch, almanac.SeriesSamples{Labels: lset, Samples: smp})
+			want[lset.String()] = append(want[lset.String()], smp...)
+		}
+		if err := db.Append(ctx, batch); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	for k, s := range want {
+		slices.SortFunc(s, func(a, b almanac.Sample) int { return int(a.T - b.T) })
+		want[k] = s
+	}
+	diffResults(t, "large batches", readAll(t, db, math.MinInt64, math.MaxInt64), want)
+	db.Close()
+	db = mustOpen(t, fs, "db", opts)
+	defer db.Close()
+	diffResults(t, "large batches after reopen", readAll(t, db, math.MinInt64, math.MaxInt64), want)
+}

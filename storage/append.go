@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -374,7 +376,8 @@ func (db *DB) persistedValue(sid uint32, t int64) (float64, bool, error) {
 func (db *DB) applyLocked(preps []prepared, replay bool) error {
 	b := db.pdb.NewBatch()
 	defer b.Close()
-	var rec []byte
+	// New series and memory look-ups touch db.mu's maps: serially.
+	series := make([]*memSeries, len(preps))
 	n := 0
 	for i := range preps {
 		p := &preps[i]
@@ -389,20 +392,47 @@ func (db *DB) applyLocked(preps []prepared, replay bool) error {
 		if err != nil {
 			return err
 		}
-		for _, s := range p.samples {
-			if err := db.addSampleLocked(b, p.sid, ms, s); err != nil {
-				return err
-			}
-		}
-		if len(ms.ooo) >= db.opts.ChunkSamples {
-			if err := db.flushOOOLocked(b, p.sid, ms, replay); err != nil {
-				return err
-			}
-		}
-		if !replay {
-			rec = appendLogSeries(rec, p.sid, p.samples)
-		}
+		series[i] = ms
 		n += len(p.samples)
+	}
+	// Each series' head is its own: large batches are applied by several
+	// workers over disjoint series, each into its own pebble batch and log
+	// fragment (a log record is a concatenation of series blocks).
+	workers := 1
+	if n >= parallelApplySamples {
+		workers = min(runtime.GOMAXPROCS(0), maxApplyWorkers, len(preps))
+	}
+	shards := make([]applyShard, workers)
+	var wg sync.WaitGroup
+	for w := range shards {
+		sh := &shards[w]
+		lo, hi := w*len(preps)/workers, (w+1)*len(preps)/workers
+		sh.preps, sh.series = preps[lo:hi], series[lo:hi]
+		if w == 0 {
+			sh.b = b
+			continue // runs on this goroutine once the others are started
+		}
+		sh.b = db.pdb.NewBatch()
+		defer sh.b.Close()
+		wg.Go(func() { db.applyShard(sh, replay) })
+	}
+	db.applyShard(&shards[0], replay)
+	wg.Wait()
+	var rec []byte
+	for w := range shards {
+		sh := &shards[w]
+		if sh.err != nil {
+			// The head already holds part of the batch: refuse writes until reopened.
+			db.mu.failed = sh.err
+			return fmt.Errorf("%w: %w", ErrFailed, sh.err)
+		}
+		if w > 0 {
+			if err := b.Apply(sh.b, nil); err != nil {
+				db.mu.failed = err
+				return fmt.Errorf("%w: %w", ErrFailed, err)
+			}
+		}
+		rec = append(rec, sh.rec...)
 	}
 	if replay {
 		return db.commitLocked(b, pebble.NoSync)
@@ -423,6 +453,54 @@ func (db *DB) applyLocked(preps []prepared, replay bool) error {
 		return db.checkpointLocked(true)
 	}
 	return nil
+}
+
+const (
+	// parallelApplySamples: batches with at least this many samples are
+	// applied by several workers.
+	parallelApplySamples = 4096
+	maxApplyWorkers      = 8
+)
+
+// applyShard is one worker's part of applyLocked: its series, its pebble
+// batch and log fragment, and its error.
+type applyShard struct {
+	preps  []prepared
+	series []*memSeries // series[i] is the head of preps[i]; nil: nothing to add
+	b      *pebble.Batch
+	rec    []byte
+	err    error
+}
+
+// applyShard adds the shard's samples to the head, writing cut chunks into
+// sh.b and the log fragment into sh.rec, and records its error (or panic)
+// in sh.err. It touches only the shard's series and sh.
+// REQUIRES: db.mu is held for writing by the caller of applyLocked.
+func (db *DB) applyShard(sh *applyShard, replay bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			sh.err = fmt.Errorf("applying a batch panicked: %v", r)
+		}
+	}()
+	for i := range sh.preps {
+		p, ms := &sh.preps[i], sh.series[i]
+		if ms == nil {
+			continue
+		}
+		for _, s := range p.samples {
+			if sh.err = db.addSampleLocked(sh.b, p.sid, ms, s); sh.err != nil {
+				return
+			}
+		}
+		if len(ms.ooo) >= db.opts.ChunkSamples {
+			if sh.err = db.flushOOOLocked(sh.b, p.sid, ms, replay); sh.err != nil {
+				return
+			}
+		}
+		if !replay {
+			sh.rec = appendLogSeries(sh.rec, p.sid, p.samples)
+		}
+	}
 }
 
 // createSeriesLocked allocates a series id and writes the series keys and

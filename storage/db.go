@@ -39,6 +39,9 @@ type DB struct {
 	wg   sync.WaitGroup
 }
 
+// blockBytes is pebble's target data block size.
+const blockBytes = 32 << 10
+
 // Open opens (creating if needed) the storage in dir, replays the head log
 // and starts the background checkpoint and retention loop.
 func Open(dir string, opts Options) (*DB, error) {
@@ -53,6 +56,12 @@ func Open(dir string, opts Options) (*DB, error) {
 		Logger:             pebbleLogger{opts.Logger},
 	}
 	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
+	// Large blocks let zstd find what neighbouring chunks share (the series
+	// of one target are created together, so their ids and keys are
+	// adjacent, and they share their timestamps' jitter).
+	for i := range popts.Levels {
+		popts.Levels[i].BlockSize = blockBytes
+	}
 	pdb, err := pebble.Open(dir, popts)
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)

@@ -74,7 +74,7 @@ func (o Options) ensureDefaults() Options {
 		o.MaxLabelsPerSeries = 128
 	}
 	if o.ChunkSamples <= 0 {
-		o.ChunkSamples = 240
+		o.ChunkSamples = 120
 	}
 	if o.CheckpointBytes <= 0 {
 		o.CheckpointBytes = 256 << 20
