@@ -54,8 +54,9 @@ func Open(dir string, opts Options) (*DB, error) {
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{opts.Logger},
+		MemTableSize:       32 << 20,
 	}
-	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
+	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
 	// Large blocks let zstd find what neighbouring chunks share (the series
 	// of one target are created together, so their ids and keys are
 	// adjacent, and they share their timestamps' jitter).
