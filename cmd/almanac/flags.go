@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+// serveConfig is what the serve flags say.
+type serveConfig struct {
+	Data      string
+	Listen    string
+	Retention time.Duration
+	OOOWindow time.Duration
+	MaxFuture time.Duration
+	NoSync    bool
+}
+
+// parseServeFlags reads the serve flags from args, and, for each flag not
+// on the command line, from its ALMANAC_* environment variable.
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	cfg := serveConfig{
+		Data:      "./data",
+		Listen:    "localhost:9494",
+		Retention: 30 * 24 * time.Hour,
+		OOOWindow: time.Hour,
+		MaxFuture: time.Hour,
+	}
+	fs := flag.NewFlagSet("almanac serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (created if missing)")
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "HTTP listen address, host:port")
+	fs.Var((*durationFlag)(&cfg.Retention), "retention", "how long samples are kept; units ms, s, m, h, d, w, y; negative keeps everything")
+	fs.Var((*durationFlag)(&cfg.OOOWindow), "ooo-window", "how far behind its series' newest sample a sample may arrive; negative: any age inside retention")
+	fs.Var((*durationFlag)(&cfg.MaxFuture), "max-future", "samples further ahead of the clock are refused")
+	fs.BoolVar(&cfg.NoSync, "no-sync", cfg.NoSync, "acknowledge writes before fsync (faster; a power loss may lose the last writes)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: almanac serve [flags]\n\nEvery flag can also be set by an environment variable, e.g. ALMANAC_DATA, ALMANAC_NO_SYNC.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := envName(f.Name)
+		if v := getenv(env); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("environment variable %s=%q: %w", env, v, err))
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return cfg, errors.Join(errs...)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, printedError{err} // the flag set printed it, with the usage
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if cfg.Data == "" {
+		return cfg, errors.New("--data must not be empty")
+	}
+	if cfg.Listen == "" {
+		return cfg, errors.New("--listen must not be empty")
+	}
+	return cfg, nil
+}
+
+// printedError is a usage error already shown to the user.
+type printedError struct{ error }
+
+func (e printedError) Unwrap() error { return e.error }
+
+// envName is the environment variable of a flag: ALMANAC_OOO_WINDOW for ooo-window.
+func envName(flagName string) string {
+	return "ALMANAC_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// durationFlag is a time.Duration in Prometheus's units (ms, s, m, h, d,
+// w, y, combined as in 1d12h), optionally negative, or a Go duration.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string {
+	v := time.Duration(*d)
+	if v < 0 {
+		return "-" + model.Duration(-v).String()
+	}
+	return model.Duration(v).String()
+}
+
+func (d *durationFlag) Set(s string) error {
+	v, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = durationFlag(v)
+	return nil
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	neg := strings.HasPrefix(s, "-")
+	body := strings.TrimPrefix(s, "-")
+	if body == "0" {
+		return 0, nil
+	}
+	md, err := model.ParseDuration(body)
+	if err != nil {
+		if gd, gerr := time.ParseDuration(body); gerr == nil {
+			md, err = model.Duration(gd), nil
+		}
+	}
+	if err != nil {
+		if _, ferr := strconv.ParseFloat(body, 64); ferr == nil {
+			return 0, fmt.Errorf("duration %q needs a unit, e.g. 30d, 12h, 1w, 1y", s)
+		}
+		return 0, fmt.Errorf("invalid duration %q: use a number and a unit (ms, s, m, h, d, w, y), e.g. 30d", s)
+	}
+	if neg {
+		return -time.Duration(md), nil
+	}
+	return time.Duration(md), nil
+}

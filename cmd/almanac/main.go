@@ -1,0 +1,93 @@
+// Command almanac runs the almanac time-series database as a server.
+//
+//	almanac serve --data DIR --listen HOST:PORT [--retention 30d] [--ooo-window 1h] [--max-future 1h] [--no-sync]
+//	almanac version
+//
+// Every serve flag can also be set by an environment variable: ALMANAC_
+// and the flag's name in upper case with - as _ (ALMANAC_DATA,
+// ALMANAC_NO_SYNC, ...). A flag on the command line wins over its variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+)
+
+const usage = `usage: almanac <command> [flags]
+
+commands:
+  serve     serve a data directory over HTTP (Prometheus remote write and query API)
+  version   print the version
+
+Run 'almanac serve -h' for the serve flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run runs one command and returns the process's exit code: 0 on success,
+// 1 when the command failed, 2 for a usage error.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, "almanac: no command given\n\n"+usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := parseServeFlags(args[1:], getenv, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			if _, printed := errors.AsType[printedError](err); !printed {
+				fmt.Fprintf(stderr, "almanac serve: %v\nRun 'almanac serve -h' for the flags.\n", err)
+			}
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		if err := serve(ctx, stop, cfg, stdout, logger); err != nil {
+			fmt.Fprintf(stderr, "almanac serve: %v\n", err)
+			return 1
+		}
+		return 0
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "almanac %s (%s)\n", version(), runtime.Version())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "almanac: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+// version is the main module's version and VCS revision, or "dev".
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	for _, kv := range bi.Settings {
+		if kv.Key == "vcs.revision" && len(kv.Value) >= 12 {
+			v += " " + kv.Value[:12]
+		}
+	}
+	return v
+}

@@ -1,0 +1,59 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// Errors returned for a request that cannot be decoded at all. They are
+// wrapped with detail; test them with errors.Is.
+var (
+	// ErrUnsupportedMediaType is returned by ParseContentType for a content
+	// type or encoding no decoder reads.
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrTooLarge is returned when a body, compressed or decompressed, is
+	// larger than the limit.
+	ErrTooLarge = errors.New("request body too large")
+	// ErrCompression is returned for a body that is not valid snappy (block
+	// format).
+	ErrCompression = errors.New("corrupt snappy compression")
+	// ErrMalformed is returned for a body that is not a valid protobuf
+	// message of the expected type.
+	ErrMalformed = errors.New("malformed protobuf message")
+)
+
+// Reasons a decoder drops one series (or some of its samples) and goes on
+// with the rest; they are the Err of a SeriesError in Request.Dropped.
+var (
+	// ErrNativeHistograms: the series carries native histogram samples,
+	// which almanac does not store yet. Its float samples are kept.
+	ErrNativeHistograms = errors.New("native histograms are not supported yet")
+	// ErrLabelRef: a remote write 2.0 series refers to a symbol outside the
+	// request's symbols table, or has an odd number of label references.
+	ErrLabelRef = errors.New("invalid label reference")
+)
+
+// SeriesError describes a series, or some of its samples, that a decoder
+// dropped while decoding the rest of the request. errors.Is matches Err.
+type SeriesError struct {
+	Index   int           // position of the series in the request
+	Labels  labels.Labels // the series' labels; empty if they could not be decoded
+	Samples int           // samples dropped (float and histogram)
+	Err     error         // ErrNativeHistograms or ErrLabelRef, with detail
+}
+
+func (e *SeriesError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "series %d", e.Index)
+	if !e.Labels.IsEmpty() {
+		b.WriteByte(' ')
+		b.WriteString(e.Labels.String())
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
+}
+
+func (e *SeriesError) Unwrap() error { return e.Err }

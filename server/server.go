@@ -1,0 +1,285 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/gzhttp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	promstorage "github.com/prometheus/prometheus/storage"
+
+	"github.com/almanacdb/almanac"
+	"github.com/almanacdb/almanac/ingest"
+)
+
+// Config configures a Server. The zero value of every field means the
+// documented default.
+type Config struct {
+	// Registry receives the server's metrics (HTTP requests, remote write,
+	// Go runtime, process, PromQL engine) and is served at /metrics. Pass
+	// the registry given to almanac.Options.Registerer so /metrics shows
+	// the storage metrics too. Default: a new registry.
+	Registry *prometheus.Registry
+	// Logger receives request failures and recovered panics. Default: discard.
+	Logger *slog.Logger
+	// MaxRequestBytes bounds the body of any request. Default 64 MiB.
+	MaxRequestBytes int64
+	// MaxWriteBytes bounds a remote-write message after decompression.
+	// Default 32 MiB (ingest.DefaultMaxBytes), as Prometheus's receiver.
+	MaxWriteBytes int
+	// LookbackDelta is how far back an instant vector selector looks for a
+	// sample. Default 5m.
+	LookbackDelta time.Duration
+	// QueryTimeout bounds every query; a request's timeout parameter may
+	// only shorten it. Default 2m.
+	QueryTimeout time.Duration
+	// MaxSamples bounds the samples a query holds in memory at once.
+	// Default 50,000,000.
+	MaxSamples int
+	// Version is reported by /api/v1/status/buildinfo. Default: the main
+	// module's version from the build info, or "dev".
+	Version string
+}
+
+func (c *Config) ensureDefaults() {
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxRequestBytes <= 0 {
+		c.MaxRequestBytes = 64 << 20
+	}
+	if c.MaxWriteBytes <= 0 {
+		c.MaxWriteBytes = ingest.DefaultMaxBytes
+	}
+	if c.LookbackDelta <= 0 {
+		c.LookbackDelta = 5 * time.Minute
+	}
+	if c.QueryTimeout <= 0 {
+		c.QueryTimeout = 2 * time.Minute
+	}
+	if c.MaxSamples <= 0 {
+		c.MaxSamples = 50_000_000
+	}
+	if c.Version == "" {
+		c.Version = buildVersion()
+	}
+}
+
+// Server is almanac's HTTP API on one database. It is an http.Handler and
+// safe for concurrent use.
+type Server struct {
+	db      *almanac.DB
+	cfg     Config
+	logger  *slog.Logger
+	storage promstorage.Storage // db as Prometheus storage; never closed here
+	engine  *promql.Engine
+	parser  parser.Parser
+	metrics *metrics
+	handler http.Handler
+	ready   atomic.Bool
+	now     func() time.Time
+}
+
+// New returns a server for db, ready to serve (see SetReady). db must stay
+// open while the server handles requests.
+func New(db *almanac.DB, cfg Config) *Server {
+	cfg.ensureDefaults()
+	s := &Server{
+		db:      db,
+		cfg:     cfg,
+		logger:  cfg.Logger,
+		storage: db.PrometheusStorage(),
+		parser:  parser.NewParser(parser.Options{EnableExperimentalFunctions: true}),
+		now:     time.Now,
+	}
+	reg := tolerantRegisterer{cfg.Registry, cfg.Logger}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics = newMetrics(cfg.Registry)
+	s.engine = promql.NewEngine(promql.EngineOpts{
+		Logger:               cfg.Logger,
+		Reg:                  reg,
+		MaxSamples:           cfg.MaxSamples,
+		Timeout:              cfg.QueryTimeout,
+		LookbackDelta:        cfg.LookbackDelta,
+		EnableAtModifier:     true,
+		EnableNegativeOffset: true,
+		// Prometheus's default evaluation interval for subqueries without a step.
+		NoStepSubqueryIntervalFn: func(int64) int64 { return time.Minute.Milliseconds() },
+		Parser:                   s.parser,
+	})
+	s.handler = s.routes()
+	s.ready.Store(true)
+	return s
+}
+
+// SetReady sets what /-/ready answers: 200 when ready, 503 when not (for
+// example while the process drains requests before it exits).
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+// Registry returns the registry served at /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// routes builds the handler chain: metrics, compression, panic recovery,
+// body limit, then the router.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	get, getPost := []string{"GET"}, []string{"GET", "POST"}
+	for _, rt := range []struct {
+		methods []string
+		path    string
+		h       http.HandlerFunc
+	}{
+		{[]string{"POST"}, "/api/v1/write", s.handleWrite},
+		{getPost, "/api/v1/query", s.handleQuery},
+		{getPost, "/api/v1/query_range", s.handleQueryRange},
+		{getPost, "/api/v1/labels", s.handleLabels},
+		{get, "/api/v1/label/{name}/values", s.handleLabelValues},
+		{getPost, "/api/v1/series", s.handleSeries},
+		{get, "/api/v1/metadata", s.handleMetadata},
+		{getPost, "/api/v1/query_exemplars", s.handleExemplars},
+		{get, "/api/v1/status/buildinfo", s.handleBuildInfo},
+		{get, "/-/healthy", s.handleHealthy},
+		{get, "/-/ready", s.handleReady},
+		{get, "/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{
+			ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError), DisableCompression: true,
+		}).ServeHTTP},
+	} {
+		for _, m := range rt.methods {
+			mux.Handle(m+" "+rt.path, rt.h)
+		}
+	}
+	var h http.Handler = mux
+	h = s.limitBody(h)
+	h = s.recoverPanics(h)
+	if gz, err := gzhttp.NewWrapper(gzhttp.EnableZstd(false)); err == nil {
+		h = gz(h)
+	} else {
+		s.logger.Error("response compression disabled", "err", err)
+	}
+	return s.instrument(h)
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics answers a panicking handler with 500 and logs the panic
+// with its stack, so one bad request never takes the process down.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &headerWatcher{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.metrics.panics.Inc()
+			s.logger.Error("panic in HTTP handler", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if !rw.wroteHeader {
+				s.respondError(w, &apiError{errorInternal, fmt.Errorf("internal error: %v", p)})
+			}
+		}()
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// headerWatcher records whether a handler has started its response.
+type headerWatcher struct {
+	http.ResponseWriter
+	wroteHeader bool
+}
+
+func (w *headerWatcher) WriteHeader(code int) {
+	w.wroteHeader = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headerWatcher) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *headerWatcher) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) handleHealthy(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "almanac is Healthy.\n")
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "almanac is not ready.\n")
+		return
+	}
+	io.WriteString(w, "almanac is Ready.\n")
+}
+
+// handlerName names a matched route for metrics: its path pattern, or
+// "other" for requests no route matched. The set is fixed by routes.
+func handlerName(r *http.Request) string {
+	if r.Pattern == "" {
+		return "other"
+	}
+	_, path, _ := strings.Cut(r.Pattern, " ")
+	return path
+}
+
+// tolerantRegisterer registers into a registry, ignoring collectors that
+// are already registered (by the caller, or an earlier Server on the same
+// registry), so New cannot panic on them.
+type tolerantRegisterer struct {
+	*prometheus.Registry
+	logger *slog.Logger
+}
+
+// MustRegister registers cs, logging (instead of panicking on) a collector
+// the registry refuses.
+func (t tolerantRegisterer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := t.Register(c); err != nil {
+			t.logger.Error("metrics not registered", "err", err)
+		}
+	}
+}
+
+func (t tolerantRegisterer) Register(c prometheus.Collector) error {
+	err := t.Registry.Register(c)
+	if _, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+		return nil
+	}
+	return err
+}
+
+// buildVersion is the main module's version, or "dev" in a development build.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return "dev"
+	}
+	return bi.Main.Version
+}
