@@ -32,6 +32,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLogRecord$$' -fuzztime=$(FUZZTIME) ./storage/
 	$(GO) test -run='^$$' -fuzz='^FuzzLabels$$' -fuzztime=$(FUZZTIME) ./storage/
 	$(GO) test -run='^$$' -fuzz='^FuzzEntryPoints$$' -fuzztime=$(FUZZTIME) ./analytics/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeWriteV1$$' -fuzztime=$(FUZZTIME) ./ingest/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeWriteV2$$' -fuzztime=$(FUZZTIME) ./ingest/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadRemoteWrite$$' -fuzztime=$(FUZZTIME) ./ingest/
+	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./server/
 
 ## bench: storage benchmarks side by side with Prometheus's TSDB (a few minutes)
 bench:

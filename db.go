@@ -56,6 +56,15 @@ func (db *DB) Append(ctx context.Context, batch []SeriesSamples) error {
 	return db.st.Append(ctx, batch)
 }
 
+// AppendValid stores every valid sample of a batch as one durable write and
+// reports what it refused: the *BatchError (nil when nothing was refused)
+// lists the problems and counts refused samples by reason. The error is for
+// failures of the database itself. Receivers of protocols that cannot hand
+// part of a request back (remote write) use it to keep the valid data.
+func (db *DB) AppendValid(ctx context.Context, batch []SeriesSamples) (*BatchError, error) {
+	return db.st.AppendValid(ctx, batch)
+}
+
 // Querier returns a querier over the inclusive time range [mint, maxt].
 func (db *DB) Querier(mint, maxt int64) *Querier {
 	return &Querier{db: db, mint: mint, maxt: maxt}

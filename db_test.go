@@ -408,3 +408,36 @@ func TestLargeBatches(t *testing.T) {
 	defer db.Close()
 	diffResults(t, "large batches after reopen", readAll(t, db, math.MinInt64, math.MaxInt64), want)
 }
+
+// TestAppendValid stores the valid part of a mixed batch and reports the
+// rest, counted by reason.
+func TestAppendValid(t *testing.T) {
+	db := mustOpen(t, vfs.NewMem(), "db", almanac.Options{})
+	defer db.Close()
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	good := labels.FromStrings("__name__", "good")
+	bad := labels.FromStrings("__name__", "bad", "x", "\xff")
+	rep, err := db.AppendValid(ctx, []almanac.SeriesSamples{
+		{Labels: good, Samples: []almanac.Sample{{T: now - 1000, V: 1}, {T: math.MaxInt64, V: 2}, {T: now, V: 3}}},
+		{Labels: bad, Samples: []almanac.Sample{{T: now, V: 1}, {T: now - 1, V: 1}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep == nil || rep.Rejected != 3 || rep.Accepted != 2 ||
+		rep.ByReason[almanac.ErrInvalidLabels] != 2 || rep.ByReason[almanac.ErrTooFarInFuture] != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if !strings.Contains(rep.Error(), "3 samples refused, 2 stored") {
+		t.Fatalf("message %q", rep.Error())
+	}
+	got := readAll(t, db, 0, math.MaxInt64)
+	if !sameSamples(got[good.String()], []almanac.Sample{{T: now - 1000, V: 1}, {T: now, V: 3}}) || len(got) != 1 {
+		t.Fatalf("stored %v", got)
+	}
+	rep, err = db.AppendValid(ctx, []almanac.SeriesSamples{{Labels: good, Samples: []almanac.Sample{{T: now + 1000, V: 4}}}})
+	if err != nil || rep != nil {
+		t.Fatalf("all-valid batch: report %v, err %v", rep, err)
+	}
+}

@@ -55,35 +55,62 @@ type prepared struct {
 // nothing is stored and the error (a *BatchError) lists what was wrong.
 // Exact duplicates of stored samples are dropped silently.
 func (db *DB) Append(ctx context.Context, batch []SeriesSamples) error {
-	if err := ctx.Err(); err != nil {
+	rejected, err := db.appendBatch(ctx, batch, true)
+	if err != nil {
 		return err
+	}
+	if rejected != nil {
+		return rejected
+	}
+	return nil
+}
+
+// AppendValid stores every valid sample of a batch, as one durable write,
+// and reports what it refused: the returned *BatchError (nil when nothing
+// was refused) lists the problems and counts the refused samples by reason.
+// The error is for failures of the database itself, not of the input.
+// Receivers of protocols that cannot take a batch back in part (remote
+// write) use it to keep the valid data of a request.
+func (db *DB) AppendValid(ctx context.Context, batch []SeriesSamples) (*BatchError, error) {
+	return db.appendBatch(ctx, batch, false)
+}
+
+func (db *DB) appendBatch(ctx context.Context, batch []SeriesSamples, atomic bool) (*BatchError, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if err := db.writableLocked(); err != nil {
-		return err
+		return nil, err
 	}
-	preps, entries, total, err := db.prepareLocked(batch)
+	preps, entries, berr, err := db.prepareLocked(batch)
 	if err != nil {
-		db.metrics.rejected.WithLabelValues(reasonBatch).Add(float64(total))
-		return err
+		return nil, err
+	}
+	if berr != nil && atomic {
+		db.metrics.rejected.WithLabelValues(reasonBatch).Add(float64(berr.Accepted))
+		berr.Accepted = 0
+		return berr, nil
 	}
 	if err := db.applyLocked(preps, false); err != nil {
-		return err
+		return nil, err
 	}
 	for i, e := range entries {
 		if e >= 0 {
 			batch[i].Ref = SeriesRef(preps[e].sid) + 1
 		}
 	}
-	return nil
+	return berr, nil
 }
 
 // prepareLocked validates a batch without changing anything (beyond
 // bringing existing series into memory).
 // REQUIRES: db.mu is held for writing.
-// It also returns, for each entry of batch, the index of its prepared series.
-func (db *DB) prepareLocked(batch []SeriesSamples) ([]prepared, []int, int, error) {
+// It returns the valid part of the batch, for each entry of batch the index
+// of its prepared series (-1 when refused), and what it refused (nil when
+// nothing); err is for failures of the database, not of the input.
+func (db *DB) prepareLocked(batch []SeriesSamples) (_ []prepared, entries []int, _ *BatchError, err error) {
 	now := db.opts.Now()
 	minT := int64(math.MinInt64)
 	if db.opts.Retention > 0 {
@@ -93,18 +120,23 @@ func (db *DB) prepareLocked(batch []SeriesSamples) ([]prepared, []int, int, erro
 
 	var berr BatchError
 	reject := func(se *SampleError, reason string) {
-		db.metrics.rejected.WithLabelValues(reason).Inc()
+		db.metrics.rejected.WithLabelValues(reason).Add(float64(se.Samples))
 		berr.add(se)
 	}
 	total := 0
 	for _, in := range batch {
 		total += len(in.Samples)
 	}
+	defer func() {
+		if len(berr.Errors) > 0 && err == nil {
+			berr.Accepted = total - berr.Rejected
+		}
+	}()
 	// One slab holds every sample of the batch; each series gets a
 	// capacity-limited window of it, so a series given twice copies out.
 	slab := make([]sample, 0, total)
 	preps := make([]prepared, 0, len(batch))
-	entries := make([]int, len(batch))
+	entries = make([]int, len(batch))
 	db.mu.batchGen++
 	gen := db.mu.batchGen
 	var newSeries map[uint64][]int // series created by this batch, by hash
@@ -128,7 +160,7 @@ func (db *DB) prepareLocked(batch []SeriesSamples) ([]prepared, []int, int, erro
 			sid := uint32(in.Ref - 1)
 			ms, err := db.loadSeriesLocked(sid)
 			if err != nil {
-				return nil, nil, total, err
+				return nil, nil, nil, err
 			}
 			idx = existing(ms, sid, 0)
 		default:
@@ -143,18 +175,19 @@ func (db *DB) prepareLocked(batch []SeriesSamples) ([]prepared, []int, int, erro
 		if idx < 0 {
 			lset, se, reason := db.normalizeLabels(in.Labels)
 			if se != nil {
+				se.Samples = len(in.Samples)
 				reject(se, reason)
 				continue
 			}
 			hash = lset.Hash()
 			sid, ok, err := db.lookupLocked(lset, hash)
 			if err != nil {
-				return nil, nil, total, err
+				return nil, nil, nil, err
 			}
 			if ok {
 				ms, err := db.loadSeriesLocked(sid)
 				if err != nil {
-					return nil, nil, total, err
+					return nil, nil, nil, err
 				}
 				idx = existing(ms, sid, hash)
 			} else {
@@ -179,10 +212,10 @@ func (db *DB) prepareLocked(batch []SeriesSamples) ([]prepared, []int, int, erro
 		for _, s := range in.Samples {
 			switch {
 			case s.T < minT:
-				reject(&SampleError{Labels: p.lset, T: s.T, HasT: true, Reason: ErrOutOfRetention,
+				reject(&SampleError{Labels: p.lset, T: s.T, HasT: true, Reason: ErrOutOfRetention, Samples: 1,
 					Detail: fmt.Sprintf("retention starts at t=%d", minT)}, reasonRetention)
 			case s.T > maxT:
-				reject(&SampleError{Labels: p.lset, T: s.T, HasT: true, Reason: ErrTooFarInFuture,
+				reject(&SampleError{Labels: p.lset, T: s.T, HasT: true, Reason: ErrTooFarInFuture, Samples: 1,
 					Detail: fmt.Sprintf("latest accepted t=%d", maxT)}, reasonFuture)
 			default:
 				slab = append(slab, sample{t: s.T, v: s.V, st: s.ST})
@@ -196,13 +229,13 @@ func (db *DB) prepareLocked(batch []SeriesSamples) ([]prepared, []int, int, erro
 	}
 	for i := range preps {
 		if err := db.checkSamplesLocked(&preps[i], reject); err != nil {
-			return nil, nil, total, err
+			return nil, nil, nil, err
 		}
 	}
 	if len(berr.Errors) > 0 {
-		return nil, nil, total, &berr
+		return preps, entries, &berr, nil
 	}
-	return preps, entries, total, nil
+	return preps, entries, nil, nil
 }
 
 // normalizeLabels drops empty-valued labels (Prometheus treats them as
@@ -268,7 +301,7 @@ func (db *DB) checkSamplesLocked(p *prepared, reject func(*SampleError, string))
 		slices.SortStableFunc(p.samples, func(a, b sample) int { return cmpInt64(a.t, b.t) })
 	}
 	conflict := func(t int64, have, got float64) {
-		reject(&SampleError{Labels: p.lset, T: t, HasT: true, Reason: ErrDuplicateSample,
+		reject(&SampleError{Labels: p.lset, T: t, HasT: true, Reason: ErrDuplicateSample, Samples: 1,
 			Detail: fmt.Sprintf("stored value %v, new value %v", have, got)}, reasonDuplicate)
 	}
 	out := p.samples[:0]
@@ -303,7 +336,7 @@ func (db *DB) checkSamplesLocked(p *prepared, reject func(*SampleError, string))
 			continue
 		}
 		if w := db.opts.OutOfOrderWindow; w >= 0 && s.t < ms.lastT-w.Milliseconds() {
-			reject(&SampleError{Labels: p.lset, T: s.t, HasT: true, Reason: ErrTooOldSample,
+			reject(&SampleError{Labels: p.lset, T: s.t, HasT: true, Reason: ErrTooOldSample, Samples: 1,
 				Detail: fmt.Sprintf("series' newest sample is at t=%d, window %s", ms.lastT, w)}, reasonTooOld)
 			continue
 		}

@@ -46,11 +46,12 @@ var (
 // SampleError reports one rejected sample or series: which series, which
 // timestamp, and why. errors.Is matches its Reason sentinel.
 type SampleError struct {
-	Labels labels.Labels
-	T      int64 // the sample's timestamp; unset for label errors
-	HasT   bool
-	Reason error  // one of the sentinels above
-	Detail string // extra detail, e.g. the offending label name
+	Labels  labels.Labels
+	T       int64 // the sample's timestamp; unset for label errors
+	HasT    bool
+	Reason  error  // one of the sentinels above
+	Detail  string // extra detail, e.g. the offending label name
+	Samples int    // samples refused for this problem (all of a series' for a label problem)
 }
 
 func (e *SampleError) Error() string {
@@ -74,17 +75,29 @@ func (e *SampleError) Is(target error) bool { return target == e.Reason }
 
 func (e *SampleError) Unwrap() error { return e.Reason }
 
-// BatchError is returned by Append when it rejected a batch: it lists the
-// first few problems and counts the rest. errors.Is matches any listed reason.
+// BatchError is returned by Append when it rejected a batch, and by
+// AppendValid to report what it refused: it lists the first few problems
+// and counts the rest. errors.Is matches any listed reason.
 type BatchError struct {
-	Errors  []*SampleError
-	Omitted int // problems found but not listed
+	Errors   []*SampleError
+	Omitted  int // problems found but not listed
+	Rejected int // samples refused, listed or not
+	// Accepted is how many samples AppendValid stored besides (0 for Append,
+	// which stores nothing of a batch it refuses).
+	Accepted int
+	// ByReason counts refused samples by reason sentinel, listed or not.
+	ByReason map[error]int
 }
 
 // maxListedErrors bounds how many problems a BatchError keeps.
 const maxListedErrors = 10
 
 func (e *BatchError) add(se *SampleError) {
+	e.Rejected += se.Samples
+	if e.ByReason == nil {
+		e.ByReason = map[error]int{}
+	}
+	e.ByReason[se.Reason] += se.Samples
 	if len(e.Errors) < maxListedErrors {
 		e.Errors = append(e.Errors, se)
 		return
@@ -94,7 +107,11 @@ func (e *BatchError) add(se *SampleError) {
 
 func (e *BatchError) Error() string {
 	var b strings.Builder
-	b.WriteString("batch rejected, nothing stored: ")
+	if e.Accepted > 0 {
+		fmt.Fprintf(&b, "%d samples refused, %d stored: ", e.Rejected, e.Accepted)
+	} else {
+		b.WriteString("batch rejected, nothing stored: ")
+	}
 	for i, se := range e.Errors {
 		if i > 0 {
 			b.WriteString("; ")
