@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sync"
 	"time"
@@ -54,7 +55,6 @@ func Open(dir string, opts Options) (*DB, error) {
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{opts.Logger},
-		MemTableSize:       32 << 20,
 	}
 	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
 	// Large blocks let zstd find what neighbouring chunks share (the series
@@ -395,17 +395,21 @@ func (db *DB) lookupLocked(lset labels.Labels, hash uint64) (uint32, bool, error
 	return 0, false, nil
 }
 
-// pebbleLogger routes pebble's log lines to slog.
-type pebbleLogger struct {
-	l interface{ Info(string, ...any) }
-}
+// pebbleLogger routes pebble's log lines to slog: its routine notices at
+// debug level, its errors as errors.
+type pebbleLogger struct{ l *slog.Logger }
 
 func (p pebbleLogger) Infof(format string, args ...any) {
-	p.l.Info(fmt.Sprintf(format, args...), "component", "pebble")
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
 }
+
 func (p pebbleLogger) Errorf(format string, args ...any) {
-	p.l.Info(fmt.Sprintf(format, args...), "component", "pebble", "level", "error")
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 }
+
+// Fatalf is called by pebble on an invariant violation it cannot survive;
+// pebble requires it not to return.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...)) // pebble requires Fatalf not to return
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	panic(fmt.Sprintf(format, args...))
 }
