@@ -15,6 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
+	"go.uber.org/goleak"
 
 	"github.com/almanacdb/almanac"
 )
@@ -403,6 +404,27 @@ func TestLargeBatches(t *testing.T) {
 		want[k] = s
 	}
 	diffResults(t, "large batches", readAll(t, db, math.MinInt64, math.MaxInt64), want)
+
+	// A set closed early, or whose context ends, stops its decoders.
+	ignore := goleak.IgnoreCurrent()
+	cctx, cancel := context.WithCancel(ctx)
+	ss, err := db.Querier(math.MinInt64, math.MaxInt64).Select(cctx, labels.MustNewMatcher(labels.MatchEqual, "__name__", "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if !ss.Next() {
+			t.Fatalf("set ended early: %v", ss.Err())
+		}
+	}
+	cancel()
+	for ss.Next() {
+	}
+	if !errors.Is(ss.Err(), context.Canceled) {
+		t.Fatalf("after cancel: %v", ss.Err())
+	}
+	ss.Close()
+	goleak.VerifyNone(t, ignore)
 	db.Close()
 	db = mustOpen(t, fs, "db", opts)
 	defer db.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -50,8 +51,10 @@ type headCopy struct {
 }
 
 // SeriesSet iterates the series a Select found, sorted by labels. Series
-// are decoded one at a time in Next; the Series returned by At is valid
-// until the next call to Next. Close is required.
+// are decoded as Next asks for them, ahead of the caller on several
+// goroutines for larger sets; the Series returned by At is valid until the
+// next call to Next. A SeriesSet is for one goroutine. Close is required:
+// it stops the decoders and releases the snapshot.
 type SeriesSet struct {
 	ctx        context.Context
 	snap       *pebble.Snapshot
@@ -65,6 +68,7 @@ type SeriesSet struct {
 	pos        int
 	cur        Series
 	err        error
+	pf         *prefetcher // decodes ahead on several goroutines; nil for small sets
 }
 
 // Select returns the series matching all matchers that have samples in
@@ -130,6 +134,12 @@ func (db *DB) Select(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 		ss.Close()
 		return nil, err
 	}
+	if workers := min(runtime.GOMAXPROCS(0), maxDecodeWorkers); workers > 1 && len(ss.order) >= prefetchMinSeries {
+		if err := ss.startPrefetch(workers); err != nil {
+			ss.Close()
+			return nil, err
+		}
+	}
 	return ss, nil
 }
 
@@ -170,6 +180,9 @@ func (db *DB) matching(mint, maxt int64, ms []*labels.Matcher) ([]uint32, error)
 
 // Next decodes the next series that has samples in range.
 func (ss *SeriesSet) Next() bool {
+	if ss.pf != nil {
+		return ss.nextPrefetched()
+	}
 	for ss.err == nil && ss.pos < len(ss.order) {
 		if ss.pos%64 == 0 {
 			if err := ss.ctx.Err(); err != nil {
@@ -179,7 +192,7 @@ func (ss *SeriesSet) Next() bool {
 		}
 		i := ss.order[ss.pos]
 		ss.pos++
-		if err := ss.load(ss.sids[i], ss.labels[i]); err != nil {
+		if err := ss.load(ss.it, &ss.cur, ss.sids[i], ss.labels[i]); err != nil {
 			ss.err = err
 			return false
 		}
@@ -191,7 +204,12 @@ func (ss *SeriesSet) Next() bool {
 }
 
 // At returns the current series; valid until the next call to Next.
-func (ss *SeriesSet) At() *Series { return &ss.cur }
+func (ss *SeriesSet) At() *Series {
+	if ss.pf != nil {
+		return ss.pf.current()
+	}
+	return &ss.cur
+}
 
 // Err returns the error that stopped Next, if any.
 func (ss *SeriesSet) Err() error { return ss.err }
@@ -199,6 +217,10 @@ func (ss *SeriesSet) Err() error { return ss.err }
 // Close releases the snapshot. It is safe to call more than once.
 func (ss *SeriesSet) Close() error {
 	var err error
+	if ss.pf != nil {
+		err = ss.pf.close()
+		ss.pf = nil
+	}
 	if ss.it != nil {
 		err = ss.it.Close()
 		ss.it = nil
@@ -214,8 +236,7 @@ func (ss *SeriesSet) Close() error {
 
 // load gathers one series' samples in [mint, maxt] from its chunks on disk,
 // its out-of-order buffer and its open head chunk.
-func (ss *SeriesSet) load(sid uint32, lset labels.Labels) error {
-	c := &ss.cur
+func (ss *SeriesSet) load(it *pebble.Iterator, c *Series, sid uint32, lset labels.Labels) error {
 	c.Labels = lset
 	c.T, c.V, c.ST = c.T[:0], c.V[:0], nil
 	hc := ss.heads[sid]
@@ -225,17 +246,17 @@ func (ss *SeriesSet) load(sid uint32, lset labels.Labels) error {
 	}
 	for _, d := range ss.days {
 		prefix := chunkSeriesPrefix(nil, d, sid)
-		for valid := ss.it.SeekGE(prefix); valid && hasPrefix(ss.it.Key(), prefix); valid = ss.it.Next() {
-			if decodeTime(ss.it.Key()[len(prefix):]) == skipMint {
+		for valid := it.SeekGE(prefix); valid && hasPrefix(it.Key(), prefix); valid = it.Next() {
+			if decodeTime(it.Key()[len(prefix):]) == skipMint {
 				continue // the head holds this chunk and more
 			}
-			v, err := ss.it.ValueAndErr()
+			v, err := it.ValueAndErr()
 			if err != nil {
 				return err
 			}
 			info, err := chunk.ReadInfo(v)
 			if err != nil {
-				return fmt.Errorf("series %d chunk %x: %w: %w", sid, ss.it.Key(), ErrCorruption, err)
+				return fmt.Errorf("series %d chunk %x: %w: %w", sid, it.Key(), ErrCorruption, err)
 			}
 			if info.MaxT < ss.mint || info.MinT > ss.maxt {
 				continue
@@ -246,11 +267,11 @@ func (ss *SeriesSet) load(sid uint32, lset labels.Labels) error {
 				sts = c.ST
 			}
 			if c.T, c.V, sts, err = chunk.Decode(v, c.T, c.V, sts); err != nil {
-				return fmt.Errorf("series %d chunk %x: %w: %w", sid, ss.it.Key(), ErrCorruption, err)
+				return fmt.Errorf("series %d chunk %x: %w: %w", sid, it.Key(), ErrCorruption, err)
 			}
 			c.ST = padST(c.ST, sts, n, len(c.T))
 		}
-		if err := ss.it.Error(); err != nil {
+		if err := it.Error(); err != nil {
 			return err
 		}
 	}
