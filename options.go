@@ -36,7 +36,7 @@ type Options struct {
 	MaxLabelsPerSeries int
 
 	// ChunkSamples: samples per series collected in memory before they are
-	// written as a compressed chunk. Default 240 (one hour of 15 s scrapes).
+	// written as a compressed chunk. Default 120 (30 minutes of 15 s scrapes).
 	// Larger compresses better and uses more memory per active series.
 	ChunkSamples int
 	// CheckpointInterval and CheckpointBytes bound the head log, and so the

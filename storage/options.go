@@ -31,7 +31,7 @@ type Options struct {
 	MaxLabelsPerSeries int // default 128
 
 	// ChunkSamples is how many samples the head collects per series before
-	// it writes them as a chunk. Default 240 (one hour of 15 s scrapes).
+	// it writes them as a chunk. Default 120 (30 minutes of 15 s scrapes).
 	ChunkSamples int
 	// CheckpointBytes of head log written since the last checkpoint trigger
 	// one: the head's open chunks are written and the log is truncated, which
