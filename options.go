@@ -40,7 +40,7 @@ type Options struct {
 	// Larger compresses better and uses more memory per active series.
 	ChunkSamples int
 	// CheckpointInterval and CheckpointBytes bound the head log, and so the
-	// time Open spends replaying it after a crash. Defaults 5m and 256 MiB.
+	// time Open spends replaying it after a crash. Defaults 5m and 128 MiB.
 	// A checkpoint rewrites every open chunk, so smaller values cost ingest
 	// throughput.
 	CheckpointInterval time.Duration

@@ -2,13 +2,17 @@ package benchmarks
 
 import (
 	"flag"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/almanacdb/almanac"
 )
 
 // The default workload is 10k series × 3h of 15 s scrapes (7.2M samples);
@@ -328,5 +332,46 @@ func BenchmarkSelect(b *testing.B) {
 	})
 	b.Run("ratio", func(b *testing.B) {
 		rate.ratio(b, "x", "almanac", "prometheus")
+	})
+}
+
+// BenchmarkRecovery measures how long Open takes after a crash that left
+// the whole workload in the head log (no checkpoint ran): the time a
+// restart spends replaying. The crash is simulated with pebble's crashable
+// in-memory file system, so disk speed is not part of the figure.
+func BenchmarkRecovery(b *testing.B) {
+	d := workload(b)
+	fs := vfs.NewCrashableMem()
+	opts := &almanac.Options{
+		Retention:         -1,
+		IdleSeriesTimeout: time.Since(dataStart) + 24*time.Hour,
+		NoSync:            true,
+		FS:                fs,
+	}
+	db, err := almanac.Open("db", opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ingestAlmanac(b.Context(), db, d); err != nil {
+		b.Fatal(err)
+	}
+	crashed := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 100, RNG: rand.New(rand.NewPCG(1, 2))})
+	db.Close()
+	b.Run("almanac", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			clone := crashed.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 100, RNG: rand.New(rand.NewPCG(1, 2))})
+			o := *opts
+			o.FS = clone
+			b.StartTimer()
+			db, err := almanac.Open("db", &o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			db.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(d.samples()*b.N)/b.Elapsed().Seconds(), "replayed-samples/s")
 	})
 }

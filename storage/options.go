@@ -35,7 +35,7 @@ type Options struct {
 	ChunkSamples int
 	// CheckpointBytes of head log written since the last checkpoint trigger
 	// one: the head's open chunks are written and the log is truncated, which
-	// bounds restart time. Default 256 MiB (about 20M samples to replay).
+	// bounds restart time. Default 128 MiB (about 10M samples to replay).
 	CheckpointBytes int64
 	// CheckpointInterval triggers a checkpoint at least this often. Default 5m.
 	CheckpointInterval time.Duration
@@ -77,7 +77,7 @@ func (o Options) ensureDefaults() Options {
 		o.ChunkSamples = 120
 	}
 	if o.CheckpointBytes <= 0 {
-		o.CheckpointBytes = 256 << 20
+		o.CheckpointBytes = 128 << 20
 	}
 	if o.CheckpointInterval <= 0 {
 		o.CheckpointInterval = 5 * time.Minute
