@@ -526,7 +526,7 @@ func (db *DB) applyShard(sh *applyShard, replay bool) {
 			}
 		}
 		if len(ms.ooo) >= db.opts.ChunkSamples {
-			if sh.err = db.flushOOOLocked(sh.b, p.sid, ms, replay); sh.err != nil {
+			if sh.err = db.flushOOOLocked(sh.b, p.sid, ms); sh.err != nil {
 				return
 			}
 		}
@@ -643,7 +643,7 @@ func (db *DB) writeChunkLocked(b *pebble.Batch, sid uint32, ms *memSeries, ts []
 // rewritten in pieces of at most ChunkSamples, and the old keys deleted.
 // Chunks of a series thus never overlap in time.
 // REQUIRES: db.mu is held for writing.
-func (db *DB) flushOOOLocked(b *pebble.Batch, sid uint32, ms *memSeries, _ bool) error {
+func (db *DB) flushOOOLocked(b *pebble.Batch, sid uint32, ms *memSeries) error {
 	for len(ms.ooo) > 0 {
 		d := dayOf(ms.ooo[0].t)
 		n := sort.Search(len(ms.ooo), func(i int) bool { return dayOf(ms.ooo[i].t) != d })

@@ -247,7 +247,7 @@ func (db *DB) checkpointLocked(dropIdle bool) error {
 		if s == nil {
 			continue
 		}
-		if err := db.flushOOOLocked(b, uint32(sid), s, false); err != nil {
+		if err := db.flushOOOLocked(b, uint32(sid), s); err != nil {
 			return err
 		}
 		idle := dropIdle && s.lastT < idleBefore
@@ -261,7 +261,6 @@ func (db *DB) checkpointLocked(dropIdle bool) error {
 				if err := db.writeChunkLocked(b, uint32(sid), s, ts, vs, sts); err != nil {
 					return err
 				}
-				s.persistedAsKey = true
 			}
 		}
 		if idle {

@@ -24,12 +24,11 @@ type sample struct {
 type memSeries struct {
 	lset labels.Labels
 
-	open           *chunkenc.XOR2Chunk // nil when the head holds no samples
-	app            chunkenc.Appender
-	openMint       int64  // first timestamp in open
-	openMaxt       int64  // last timestamp in open
-	openCount      uint16 // samples in open (read without touching the chunk)
-	persistedAsKey bool   // a checkpoint wrote open under chunkKey(openMint)
+	open      *chunkenc.XOR2Chunk // nil when the head holds no samples
+	app       chunkenc.Appender
+	openMint  int64  // first timestamp in open
+	openMaxt  int64  // last timestamp in open
+	openCount uint16 // samples in open (read without touching the chunk)
 
 	// lastT is the newest timestamp of the series anywhere (head or disk);
 	// math.MinInt64 when the series has no samples.
@@ -90,20 +89,17 @@ func (s *memSeries) startOpen(smp sample) {
 	s.app.Append(smp.st, smp.t, smp.v)
 	s.openMint, s.openMaxt = smp.t, smp.t
 	s.openCount = 1
-	s.persistedAsKey = false
 }
 
 // rebuildOpen re-encodes the open chunk from columns (after an out-of-order
 // insert inside its time range). openMint is unchanged: inserts never go below it.
 func (s *memSeries) rebuildOpen(ts []int64, vs []float64, sts []int64) {
-	persisted := s.persistedAsKey
 	s.startOpen(sample{t: ts[0], v: vs[0], st: stAt(sts, 0)})
 	for i := 1; i < len(ts); i++ {
 		s.app.Append(stAt(sts, i), ts[i], vs[i])
 	}
 	s.openMaxt = ts[len(ts)-1]
 	s.openCount = uint16(len(ts))
-	s.persistedAsKey = persisted
 }
 
 func stAt(sts []int64, i int) int64 {
