@@ -147,6 +147,7 @@ func (s *Server) routes() http.Handler {
 		h       http.HandlerFunc
 	}{
 		{[]string{"POST"}, "/api/v1/write", s.handleWrite},
+		{[]string{"POST"}, "/api/v1/read", s.readHandler()},
 		{getPost, "/api/v1/query", s.handleQuery},
 		{getPost, "/api/v1/query_range", s.handleQueryRange},
 		{getPost, "/api/v1/labels", s.handleLabels},
