@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -374,4 +375,42 @@ func BenchmarkRecovery(b *testing.B) {
 		}
 		b.ReportMetric(float64(d.samples()*b.N)/b.Elapsed().Seconds(), "replayed-samples/s")
 	})
+}
+
+// BenchmarkConcurrentWriters: several writers (like remote-write shards)
+// append small fsynced batches at once; their fsyncs can be shared.
+// almanac only: the figure to compare is before/after a change.
+func BenchmarkConcurrentWriters(b *testing.B) {
+	const writers, seriesPerBatch, batches = 8, 500, 40
+	db, err := almanac.Open(b.TempDir(), &almanac.Options{Retention: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	base := time.Now().Add(-time.Hour).UnixMilli()
+	round := 0
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				batch := make([]almanac.SeriesSamples, seriesPerBatch)
+				for i := range batch {
+					batch[i].Labels = labels.FromStrings("__name__", "w", "writer", strconv.Itoa(w), "i", strconv.Itoa(i))
+				}
+				for n := range batches {
+					for i := range batch {
+						batch[i].Samples = []almanac.Sample{{T: base + int64(round*batches+n)*1000, V: float64(n)}}
+					}
+					if err := db.Append(b.Context(), batch); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		round++
+	}
+	b.ReportMetric(float64(writers*seriesPerBatch*batches*b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(writers*batches*b.N)/b.Elapsed().Seconds(), "batches/s")
 }

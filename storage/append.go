@@ -80,28 +80,46 @@ func (db *DB) appendBatch(ctx context.Context, batch []SeriesSamples, atomic boo
 		return nil, err
 	}
 	db.mu.Lock()
-	defer db.mu.Unlock()
-	if err := db.writableLocked(); err != nil {
+	berr, wait, err := db.appendLocked(batch, atomic)
+	db.mu.Unlock()
+	if err != nil {
 		return nil, err
+	}
+	// The fsync is waited for outside the lock, so that concurrent appends
+	// share one (pebble's group commit). Nothing is acknowledged before it.
+	if wait != nil {
+		if err := wait(); err != nil {
+			return nil, err
+		}
+	}
+	return berr, nil
+}
+
+// appendLocked is appendBatch under the lock; wait, when not nil, waits
+// for the batch's fsync. REQUIRES: db.mu is held for writing.
+func (db *DB) appendLocked(batch []SeriesSamples, atomic bool) (*BatchError, func() error, error) {
+	if err := db.writableLocked(); err != nil {
+		return nil, nil, err
 	}
 	preps, entries, berr, err := db.prepareLocked(batch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if berr != nil && atomic {
 		db.metrics.rejected.WithLabelValues(reasonBatch).Add(float64(berr.Accepted))
 		berr.Accepted = 0
-		return berr, nil
+		return berr, nil, nil
 	}
-	if err := db.applyLocked(preps, false); err != nil {
-		return nil, err
+	wait, err := db.applyLocked(preps, false)
+	if err != nil {
+		return nil, nil, err
 	}
 	for i, e := range entries {
 		if e >= 0 {
 			batch[i].Ref = SeriesRef(preps[e].sid) + 1
 		}
 	}
-	return berr, nil
+	return berr, wait, nil
 }
 
 // prepareLocked validates a batch without changing anything (beyond
@@ -406,9 +424,18 @@ func (db *DB) persistedValue(sid uint32, t int64) (float64, bool, error) {
 // log record makes the batch durable, all in one pebble batch.
 // With replay, it re-applies a logged batch at Open: nothing is logged again.
 // REQUIRES: db.mu is held for writing.
-func (db *DB) applyLocked(preps []prepared, replay bool) error {
+//
+// The batch is applied to pebble in the lock's order; unless NoSync, the
+// returned wait (nil otherwise) waits for its fsync and must be called,
+// without the lock, before the batch is acknowledged.
+func (db *DB) applyLocked(preps []prepared, replay bool) (wait func() error, _ error) {
 	b := db.pdb.NewBatch()
-	defer b.Close()
+	closeBatch := true
+	defer func() {
+		if closeBatch {
+			b.Close()
+		}
+	}()
 	// New series and memory look-ups touch db.mu's maps: serially.
 	series := make([]*memSeries, len(preps))
 	n := 0
@@ -423,7 +450,7 @@ func (db *DB) applyLocked(preps []prepared, replay bool) error {
 		}
 		ms, err := db.loadSeriesLocked(p.sid)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		series[i] = ms
 		n += len(p.samples)
@@ -457,35 +484,57 @@ func (db *DB) applyLocked(preps []prepared, replay bool) error {
 		if sh.err != nil {
 			// The head already holds part of the batch: refuse writes until reopened.
 			db.mu.failed = sh.err
-			return fmt.Errorf("%w: %w", ErrFailed, sh.err)
+			return nil, fmt.Errorf("%w: %w", ErrFailed, sh.err)
 		}
 		if w > 0 {
 			if err := b.Apply(sh.b, nil); err != nil {
 				db.mu.failed = err
-				return fmt.Errorf("%w: %w", ErrFailed, err)
+				return nil, fmt.Errorf("%w: %w", ErrFailed, err)
 			}
 		}
 		rec = append(rec, sh.rec...)
 	}
 	if replay {
-		return db.commitLocked(b, pebble.NoSync)
+		return nil, db.commitLocked(b, pebble.NoSync)
 	}
 	if n == 0 && b.Empty() {
-		return nil
+		return nil, nil
 	}
 	if err := b.Set(headLogKey(nil, db.mu.nextSeq), rec, nil); err != nil {
-		return err
+		return nil, err
 	}
 	db.mu.nextSeq++
-	if err := db.commitLocked(b, db.writeOpts()); err != nil {
-		return err
+	if db.opts.NoSync {
+		if err := db.commitLocked(b, pebble.NoSync); err != nil {
+			return nil, err
+		}
+	} else {
+		// Applied now, in order; the fsync is waited for without the lock.
+		if err := db.pdb.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+			db.mu.failed = err
+			return nil, fmt.Errorf("%w: %w", ErrFailed, err)
+		}
+		closeBatch = false
+		wait = func() error {
+			defer b.Close()
+			if err := b.SyncWait(); err != nil {
+				db.markFailed(err)
+				return fmt.Errorf("%w: %w", ErrFailed, err)
+			}
+			return nil
+		}
 	}
 	db.mu.logBytes += int64(len(rec))
 	db.metrics.samplesAppended.Add(uint64(n))
 	if db.mu.logBytes >= db.opts.CheckpointBytes {
-		return db.checkpointLocked(true)
+		if err := db.checkpointLocked(true); err != nil {
+			if wait != nil {
+				wait()
+			}
+			return nil, err
+		}
 	}
-	return nil
+	return wait, nil
 }
 
 const (

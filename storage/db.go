@@ -187,14 +187,6 @@ func (db *DB) logError(what string, err error) {
 	}
 }
 
-// writeOpts is the pebble write durability of acknowledged writes.
-func (db *DB) writeOpts() *pebble.WriteOptions {
-	if db.opts.NoSync {
-		return pebble.NoSync
-	}
-	return pebble.Sync
-}
-
 // commitLocked commits b; a failure marks the database failed, because the
 // in-memory head may already hold the batch's samples.
 // REQUIRES: db.mu is held for writing.
@@ -205,6 +197,17 @@ func (db *DB) commitLocked(b *pebble.Batch, opts *pebble.WriteOptions) error {
 		return fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	return nil
+}
+
+// markFailed records a failed write: the database refuses writes until it
+// is reopened.
+func (db *DB) markFailed(err error) {
+	db.mu.Lock()
+	if db.mu.failed == nil {
+		db.mu.failed = err
+	}
+	db.mu.Unlock()
+	db.opts.Logger.Error("pebble write failed; refusing writes until reopened", "err", err)
 }
 
 // writableLocked reports why the database cannot take writes, if it cannot.

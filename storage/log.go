@@ -119,7 +119,7 @@ func (db *DB) replayLog() error {
 		if err != nil {
 			return fmt.Errorf("replay head log record %d: %w", seq, err)
 		}
-		if err := db.applyLocked(preps, true); err != nil {
+		if _, err := db.applyLocked(preps, true); err != nil {
 			return fmt.Errorf("replay head log record %d: %w", seq, err)
 		}
 	}
