@@ -8,10 +8,12 @@
 // out-of-order window, duplicates) and rejects it whole, storing nothing,
 // if anything is wrong. An accepted batch becomes one pebble batch: new
 // series keys and postings merges, any chunks the batch completed, and one
-// head log record with all its samples. The batch is committed with sync
-// (unless Options.NoSync), so an Append that returned nil survives a crash:
-// pebble's WAL is our durability, there is no second log. Only then does
-// Append return; appends are serialised by one mutex.
+// head log record with all its samples. Batches are applied to pebble in
+// order under one mutex; the fsync is awaited after the mutex is released,
+// so concurrent appends share one. Append returns only after it (unless
+// Options.NoSync), so an Append that returned nil survives a crash:
+// pebble's WAL is our durability, there is no second log. AppendValid is
+// the same, but stores the valid part of a batch and reports the rest.
 //
 // The head keeps each active series' open chunk compressed in memory. A
 // chunk is cut when it holds Options.ChunkSamples samples or a sample of the
