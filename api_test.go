@@ -2,6 +2,7 @@ package almanac_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -233,5 +234,43 @@ func TestSeriesRef(t *testing.T) {
 	if !sameSamples(got[a.String()], []almanac.Sample{{T: now - 2000, V: 1}, {T: now - 1000, V: 10}}) ||
 		!sameSamples(got[b.String()], []almanac.Sample{{T: now - 2000, V: 2}, {T: now - 1000, V: 20}}) {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// TestUseAfterClose: every method answers ErrClosed after Close, and
+// metrics can still be gathered; nothing panics.
+func TestUseAfterClose(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	db := mustOpen(t, vfs.NewMem(), "db", almanac.Options{Registerer: reg})
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	if err := db.Append(ctx, []almanac.SeriesSamples{{Labels: labels.FromStrings("__name__", "x"), Samples: []almanac.Sample{{T: now, V: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	q := db.Querier(0, now)
+	m := labels.MustNewMatcher(labels.MatchEqual, "__name__", "x")
+	if _, err := q.Select(ctx, m); !errors.Is(err, almanac.ErrClosed) {
+		t.Errorf("Select: %v", err)
+	}
+	if _, err := q.LabelNames(ctx); !errors.Is(err, almanac.ErrClosed) {
+		t.Errorf("LabelNames: %v", err)
+	}
+	if _, err := q.LabelValues(ctx, "__name__"); !errors.Is(err, almanac.ErrClosed) {
+		t.Errorf("LabelValues: %v", err)
+	}
+	if _, err := q.Series(ctx, m); !errors.Is(err, almanac.ErrClosed) {
+		t.Errorf("Series: %v", err)
+	}
+	if err := db.Append(ctx, []almanac.SeriesSamples{{Labels: labels.FromStrings("__name__", "x"), Samples: []almanac.Sample{{T: now + 1, V: 1}}}}); !errors.Is(err, almanac.ErrClosed) {
+		t.Errorf("Append: %v", err)
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Errorf("gather after close: %v", err)
 	}
 }

@@ -305,9 +305,11 @@ type Stats struct {
 // Stats returns current sizes.
 func (db *DB) Stats() Stats {
 	db.mu.RLock()
+	defer db.mu.RUnlock()
 	st := Stats{Series: int(db.mu.nextSID), HeadSeries: db.mu.headCount}
-	db.mu.RUnlock()
-	st.DiskBytes = db.pdb.Metrics().DiskSpaceUsage()
+	if !db.mu.closed { // pebble must not be asked after Close (a late /metrics scrape)
+		st.DiskBytes = db.pdb.Metrics().DiskSpaceUsage()
+	}
 	return st
 }
 

@@ -166,9 +166,22 @@ func chunkDays(r pebble.Reader, lo, hi int32) ([]int32, error) {
 	return days, it.Error()
 }
 
+// snapshot takes a pebble snapshot, or reports that the database is closed.
+func (db *DB) snapshot() (*pebble.Snapshot, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.mu.closed {
+		return nil, ErrClosed
+	}
+	return db.pdb.NewSnapshot(), nil
+}
+
 // matching returns the ids of series matching ms in [mint, maxt], in id order.
 func (db *DB) matching(mint, maxt int64, ms []*labels.Matcher) ([]uint32, error) {
-	snap := db.pdb.NewSnapshot()
+	snap, err := db.snapshot()
+	if err != nil {
+		return nil, err
+	}
 	defer snap.Close()
 	ix := &indexReader{r: snap, days: scopeDays(mint, maxt)}
 	bm, err := ix.selectSeries(ms)
@@ -362,7 +375,10 @@ func trimRange(c *Series, mint, maxt int64) {
 // LabelNames returns the sorted label names of the series matching ms (all
 // series when ms is empty) with samples in the days of [mint, maxt].
 func (db *DB) LabelNames(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) ([]string, error) {
-	snap := db.pdb.NewSnapshot()
+	snap, err := db.snapshot()
+	if err != nil {
+		return nil, err
+	}
 	defer snap.Close()
 	ix := &indexReader{r: snap, days: scopeDays(mint, maxt)}
 	if len(ms) == 0 {
@@ -387,18 +403,20 @@ func (db *DB) LabelNames(ctx context.Context, mint, maxt int64, ms ...*labels.Ma
 // LabelValues returns the sorted values of label name among the series
 // matching ms with samples in the days of [mint, maxt].
 func (db *DB) LabelValues(ctx context.Context, mint, maxt int64, name string, ms ...*labels.Matcher) ([]string, error) {
-	snap := db.pdb.NewSnapshot()
+	snap, err := db.snapshot()
+	if err != nil {
+		return nil, err
+	}
 	defer snap.Close()
 	ix := &indexReader{r: snap, days: scopeDays(mint, maxt)}
 	var sel *roaring.Bitmap
 	if len(ms) > 0 {
-		var err error
 		if sel, err = ix.selectSeries(ms); err != nil {
 			return nil, err
 		}
 	}
 	seen := map[string]struct{}{}
-	err := ix.forEachValue(name, func(value string, bm *roaring.Bitmap) error {
+	err = ix.forEachValue(name, func(value string, bm *roaring.Bitmap) error {
 		if sel == nil || sel.Intersects(bm) {
 			seen[value] = struct{}{}
 		}
@@ -418,7 +436,10 @@ func (db *DB) LabelValues(ctx context.Context, mint, maxt int64, name string, ms
 // SeriesLabels returns the label sets of the series matching ms with
 // samples in the days of [mint, maxt], sorted.
 func (db *DB) SeriesLabels(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) ([]labels.Labels, error) {
-	snap := db.pdb.NewSnapshot()
+	snap, err := db.snapshot()
+	if err != nil {
+		return nil, err
+	}
 	defer snap.Close()
 	lsets, err := db.seriesLabels(ctx, snap, &indexReader{r: snap, days: scopeDays(mint, maxt)}, ms)
 	if err != nil {
