@@ -4,7 +4,7 @@ DATA     ?= ./data
 LISTEN   ?= localhost:9494
 FUZZTIME ?= 10s
 
-.PHONY: all build run test check unit fuzz bench bench-codec conformance clean
+.PHONY: all build run test check unit fuzz e2e e2e-deps bench bench-codec conformance clean
 
 all: build
 
@@ -36,6 +36,18 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeWriteV2$$' -fuzztime=$(FUZZTIME) ./ingest/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadRemoteWrite$$' -fuzztime=$(FUZZTIME) ./ingest/
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./server/
+
+## e2e: a real Prometheus scraping a real node_exporter, remote-writing to
+## and remote-reading from almanac; answers compared with Prometheus's own
+e2e: e2e-deps
+	$(GO) test -tags e2e -count=1 -timeout 5m -run E2E -v ./cmd/almanac/
+
+## e2e-deps: the Debian packages the e2e test runs, installed when missing
+e2e-deps:
+	@if ! command -v prometheus >/dev/null || ! command -v prometheus-node-exporter >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y prometheus prometheus-node-exporter; \
+	fi
 
 ## bench: storage benchmarks side by side with Prometheus's TSDB (a few minutes)
 bench:
