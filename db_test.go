@@ -298,6 +298,7 @@ func TestBadInput(t *testing.T) {
 		{"empty label set", labels.EmptyLabels(), now, almanac.ErrInvalidLabels, "empty label set"},
 		{"only empty values", lbl("job", ""), now, almanac.ErrInvalidLabels, "empty label set"},
 		{"empty name", lbl("", "v", "__name__", "m"), now, almanac.ErrInvalidLabels, "empty label name"},
+		{"empty metric name", lbl("__name__", "", "job", "x"), now, almanac.ErrInvalidLabels, "empty metric name"},
 		{"bad utf8 name", lbl("__name__", "m", "a\xff", "v"), now, almanac.ErrInvalidLabels, "not valid UTF-8"},
 		{"bad utf8 value", lbl("__name__", "m", "a", "\xc3\x28"), now, almanac.ErrInvalidLabels, "not valid UTF-8"},
 		{"duplicate name", lbl("__name__", "m", "a", "1", "a", "2"), now, almanac.ErrInvalidLabels, "appears twice"},

@@ -263,6 +263,9 @@ func (db *DB) normalizeLabels(in labels.Labels) (labels.Labels, *SampleError, st
 	bad := func(reason error, metric, format string, args ...any) (labels.Labels, *SampleError, string) {
 		return lset, &SampleError{Labels: in, Reason: reason, Detail: fmt.Sprintf(format, args...)}, metric
 	}
+	if in.Has(labels.MetricName) && in.Get(labels.MetricName) == "" {
+		return bad(ErrInvalidLabels, reasonInvalidLabels, "empty metric name")
+	}
 	if lset.IsEmpty() {
 		return bad(ErrInvalidLabels, reasonInvalidLabels, "empty label set")
 	}
@@ -304,9 +307,6 @@ func (db *DB) normalizeLabels(in labels.Labels) (labels.Labels, *SampleError, st
 	}
 	if name, dup := lset.HasDuplicateLabelNames(); dup {
 		return bad(ErrInvalidLabels, reasonInvalidLabels, "label name %q appears twice", name)
-	}
-	if lset.Get(labels.MetricName) == "" && lset.Has(labels.MetricName) {
-		return bad(ErrInvalidLabels, reasonInvalidLabels, "empty metric name")
 	}
 	return lset, nil, ""
 }
