@@ -237,6 +237,11 @@ func TestRandomisedAgainstModel(t *testing.T) {
 				m.newest[a.key] = max(m.newest[a.key], a.s.T)
 			}
 		}
+		if rng.IntN(30) == 0 { // merges chunks of each day, among others
+			if err := db.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if rng.IntN(40) == 0 {
 			if err := db.Close(); err != nil {
 				t.Fatal(err)

@@ -167,6 +167,7 @@ func (db *DB) background() {
 	defer tick.Stop()
 	db.logError("retention", db.EnforceRetention(context.Background()))
 	lastRetention := db.opts.Now()
+	compacted := int32(math.MinInt32)
 	for {
 		select {
 		case <-db.stop:
@@ -177,6 +178,9 @@ func (db *DB) background() {
 				db.logError("retention", db.EnforceRetention(context.Background()))
 				lastRetention = db.opts.Now()
 			}
+			var err error
+			compacted, err = db.compactClosedDays(context.Background(), compacted)
+			db.logError("chunk compaction", err)
 		}
 	}
 }
@@ -313,10 +317,15 @@ func (db *DB) Stats() Stats {
 	return st
 }
 
-// Flush writes pebble's memtables to sstables, so that disk usage reflects
-// compressed data (benchmarks and tests use it; normal operation need not).
+// Flush checkpoints the head, merges every series' chunks of each day into
+// large chunks, and writes pebble's memtables to compacted sstables, so that
+// disk usage reflects compressed data (benchmarks and tests use it; normal
+// operation need not: closed days are merged in the background).
 func (db *DB) Flush() error {
 	if err := db.checkpoint(false); err != nil {
+		return err
+	}
+	if _, err := db.compactChunks(context.Background(), math.MinInt32, math.MaxInt32); err != nil {
 		return err
 	}
 	if err := db.pdb.Flush(); err != nil {
