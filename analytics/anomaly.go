@@ -198,6 +198,11 @@ func leaveOneOutResiduals(vs, trend []float64, period int) []float64 {
 // returns the score. The floor is relFloor times the largest of |x|,
 // |expected| and the median magnitude of the history.
 func scoreOf(x float64, expected, sigma *float64, hist []float64) float64 {
+	if math.IsNaN(*expected) || math.IsInf(*expected, 0) {
+		// A fit that broke down (e.g. values so small that its arithmetic
+		// underflowed) predicts nothing: fall back to the robust centre.
+		*expected, *sigma = robustCenterScale(hist)
+	}
 	mag := math.Max(math.Abs(x), math.Abs(*expected))
 	var absHist []float64
 	for _, h := range hist {
