@@ -8,6 +8,17 @@
 // reads and decompresses a body within a size limit; DecodeWriteV1 and
 // DecodeWriteV2 decode an uncompressed message.
 //
+// It also reads the text import formats users already have, each into the
+// same Request: the Prometheus text exposition format and OpenMetrics
+// (DecodePrometheus, with Prometheus's own parser), InfluxDB line protocol
+// (DecodeInflux), VictoriaMetrics's JSON lines (DecodeVMJSON) and CSV
+// (DecodeCSV with a ParseCSVFormat spec). ReadBody reads and decompresses
+// an import body (gzip or snappy) within a size limit. A line of a text
+// body that cannot be parsed does not stop the others: it is listed in
+// Request.Invalid as a *LineError naming its line (and column where one
+// helps), and values the format carries but almanac does not store
+// (exemplars, string fields) are counted in Request.Ignored.
+//
 // The main types are Request (what a decoded request holds), Series and
 // Sample. ingest imports nothing of almanac: it checks the structure of a
 // request (sizes, compression, protobuf framing, symbol references) and

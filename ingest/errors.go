@@ -17,12 +17,15 @@ var (
 	// ErrTooLarge is returned when a body, compressed or decompressed, is
 	// larger than the limit.
 	ErrTooLarge = errors.New("request body too large")
-	// ErrCompression is returned for a body that is not valid snappy (block
-	// format).
+	// ErrCompression is returned for a body that is not valid in its
+	// compression: snappy (block format) or, for imports, gzip.
 	ErrCompression = errors.New("corrupt snappy compression")
 	// ErrMalformed is returned for a body that is not a valid protobuf
 	// message of the expected type.
 	ErrMalformed = errors.New("malformed protobuf message")
+	// ErrInvalidParameter is returned for an import parameter a decoder
+	// cannot use: an unknown InfluxDB precision, a bad CSV format.
+	ErrInvalidParameter = errors.New("invalid parameter")
 )
 
 // Reasons a decoder drops one series (or some of its samples) and goes on
@@ -35,6 +38,31 @@ var (
 	// request's symbols table, or has an odd number of label references.
 	ErrLabelRef = errors.New("invalid label reference")
 )
+
+// ErrInvalidLine is the error every LineError matches: a line of an import
+// body that is not valid in its format.
+var ErrInvalidLine = errors.New("invalid line")
+
+// LineError is a line of a text import body that could not be parsed. The
+// lines around it are decoded as usual. errors.Is matches ErrInvalidLine
+// and Err.
+type LineError struct {
+	Line   int   // 1-based line number in the (decompressed) body
+	Column int   // 1-based column (CSV) or byte offset; 0 when unknown
+	Err    error // what is wrong, with detail
+}
+
+func (e *LineError) Error() string {
+	if e.Column > 0 {
+		return fmt.Sprintf("line %d, column %d: %v", e.Line, e.Column, e.Err)
+	}
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrInvalidLine.
+func (e *LineError) Is(target error) bool { return target == ErrInvalidLine }
 
 // SeriesError describes a series, or some of its samples, that a decoder
 // dropped while decoding the rest of the request. errors.Is matches Err.

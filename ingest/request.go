@@ -35,6 +35,18 @@ type Request struct {
 	// Exemplars is the number of exemplars in the request. They are not
 	// stored and are counted only so a caller can report them.
 	Exemplars int
+
+	// The fields below are set only by the text import decoders.
+
+	// Invalid lists the first lines of an import body that could not be
+	// parsed (at most MaxListedLines), in order; every other line is in
+	// Series. InvalidLines counts them all.
+	Invalid      []*LineError
+	InvalidLines int
+	// Ignored counts values that are valid in the import format but that
+	// almanac does not store, by what they are ("exemplars", "string
+	// fields", ...). It is nil when there were none.
+	Ignored map[string]int
 }
 
 // DroppedSamples is the number of samples listed in r.Dropped.

@@ -1,6 +1,9 @@
-// Command almanac runs the almanac time-series database as a server.
+// Command almanac runs the almanac time-series database as a server, and
+// queries and exports a running one.
 //
 //	almanac serve --data DIR --listen HOST:PORT [--retention 30d] [--ooo-window 1h] [--max-future 1h] [--no-sync]
+//	almanac query [--url URL] [--time T | --start T --end T --step D] [--format table|json|csv] EXPR
+//	almanac export [--url URL] --match SELECTOR... [--start T] [--end T] [--format jsonl|csv]
 //	almanac version
 //
 // Every serve flag can also be set by an environment variable: ALMANAC_
@@ -20,15 +23,18 @@ import (
 	"runtime"
 	"runtime/debug"
 	"syscall"
+	"time"
 )
 
 const usage = `usage: almanac <command> [flags]
 
 commands:
   serve     serve a data directory over HTTP (Prometheus remote write and query API)
+  query     run a PromQL query against a running almanac
+  export    stream raw samples of matching series from a running almanac
   version   print the version
 
-Run 'almanac serve -h' for the serve flags.
+Run 'almanac <command> -h' for the flags of a command.
 `
 
 func main() {
@@ -62,6 +68,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		return 0
+	case "query":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runQuery(ctx, args[1:], time.Now(), stdout, stderr)
+	case "export":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runExport(ctx, args[1:], time.Now(), stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "almanac %s (%s)\n", version(), runtime.Version())
 		return 0
