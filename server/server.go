@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,9 @@ type Config struct {
 	// MaxSamples bounds the samples a query holds in memory at once.
 	// Default 50,000,000.
 	MaxSamples int
+	// BearerToken, when set, must be presented by every request but the
+	// health checks as "Authorization: Bearer <token>"; others get 401.
+	BearerToken string
 	// Version is reported by /api/v1/status/buildinfo. Default: the main
 	// module's version from the build info, or "dev".
 	Version string
@@ -174,6 +178,7 @@ func (s *Server) routes() http.Handler {
 		}
 	}
 	var h http.Handler = mux
+	h = s.requireBearer(h)
 	h = s.limitBody(h)
 	h = s.recoverPanics(h)
 	if gz, err := gzhttp.NewWrapper(gzhttp.EnableZstd(false)); err == nil {
@@ -182,6 +187,24 @@ func (s *Server) routes() http.Handler {
 		s.logger.Error("response compression disabled", "err", err)
 	}
 	return s.instrument(h)
+}
+
+// requireBearer answers 401 to requests without the configured bearer
+// token; health checks stay open for load balancers and orchestrators.
+func (s *Server) requireBearer(next http.Handler) http.Handler {
+	if s.cfg.BearerToken == "" {
+		return next
+	}
+	want := []byte("Bearer " + s.cfg.BearerToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/-/healthy" || r.URL.Path == "/-/ready" ||
+			subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="almanac"`)
+		http.Error(w, "unauthorized: this almanac requires a bearer token", http.StatusUnauthorized)
+	})
 }
 
 func (s *Server) limitBody(next http.Handler) http.Handler {

@@ -20,6 +20,12 @@ type serveConfig struct {
 	OOOWindow time.Duration
 	MaxFuture time.Duration
 	NoSync    bool
+	// WebConfigFile is a Prometheus web configuration file (TLS and basic
+	// auth, the format of Prometheus's --web.config.file); empty: plain HTTP.
+	WebConfigFile string
+	// BearerTokenFile holds a token every request but health checks must
+	// present as "Authorization: Bearer <token>"; empty: none.
+	BearerTokenFile string
 }
 
 // parseServeFlags reads the serve flags from args, and, for each flag not
@@ -40,6 +46,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Var((*durationFlag)(&cfg.OOOWindow), "ooo-window", "how far behind its series' newest sample a sample may arrive; negative: any age inside retention")
 	fs.Var((*durationFlag)(&cfg.MaxFuture), "max-future", "samples further ahead of the clock are refused")
 	fs.BoolVar(&cfg.NoSync, "no-sync", cfg.NoSync, "acknowledge writes before fsync (faster; a power loss may lose the last writes)")
+	fs.StringVar(&cfg.WebConfigFile, "web-config-file", "", "TLS and basic auth configuration, in Prometheus's web configuration format")
+	fs.StringVar(&cfg.BearerTokenFile, "bearer-token-file", "", "file holding a bearer token every request but /-/healthy and /-/ready must present")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: almanac serve [flags]\n\nEvery flag can also be set by an environment variable, e.g. ALMANAC_DATA, ALMANAC_NO_SYNC.\n\nflags:\n")
 		fs.PrintDefaults()

@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/almanacdb/almanac"
 	"github.com/almanacdb/almanac/server"
@@ -26,6 +28,21 @@ const shutdownTimeout = 30 * time.Second
 // and closes the database. stopSignals is called once shutdown starts, so
 // a second signal kills the process the default way.
 func serve(ctx context.Context, stopSignals func(), cfg serveConfig, stdout io.Writer, logger *slog.Logger) (err error) {
+	if cfg.WebConfigFile != "" {
+		if err := web.Validate(cfg.WebConfigFile); err != nil {
+			return fmt.Errorf("web configuration %s: %w", cfg.WebConfigFile, err)
+		}
+	}
+	var token string
+	if cfg.BearerTokenFile != "" {
+		b, err := os.ReadFile(cfg.BearerTokenFile)
+		if err != nil {
+			return fmt.Errorf("bearer token: %w", err)
+		}
+		if token = strings.TrimSpace(string(b)); token == "" {
+			return fmt.Errorf("bearer token file %s is empty", cfg.BearerTokenFile)
+		}
+	}
 	reg := prometheus.NewRegistry()
 	db, err := almanac.Open(cfg.Data, &almanac.Options{
 		Retention:        cfg.Retention,
@@ -48,7 +65,7 @@ func serve(ctx context.Context, stopSignals func(), cfg serveConfig, stdout io.W
 	if err != nil {
 		return err
 	}
-	srv := server.New(db, server.Config{Registry: reg, Logger: logger})
+	srv := server.New(db, server.Config{Registry: reg, Logger: logger, BearerToken: token})
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -58,7 +75,9 @@ func serve(ctx context.Context, stopSignals func(), cfg serveConfig, stdout io.W
 	printBanner(stdout, cfg, ln.Addr())
 
 	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
+	// exporter-toolkit serves TLS and basic auth as the web configuration
+	// file says (plain HTTP without one), re-reading it on every connection.
+	go func() { served <- web.Serve(ln, httpSrv, &web.FlagConfig{WebConfigFile: &cfg.WebConfigFile}, logger) }()
 	select {
 	case <-ctx.Done():
 	case err := <-served:
@@ -99,7 +118,11 @@ func printBanner(w io.Writer, cfg serveConfig, addr net.Addr) {
 			host = "localhost"
 		}
 	}
-	url := "http://" + net.JoinHostPort(host, port)
+	scheme := "http"
+	if cfg.WebConfigFile != "" {
+		scheme = "https" // the usual reason for a web configuration; it may only set basic auth
+	}
+	url := scheme + "://" + net.JoinHostPort(host, port)
 	fmt.Fprintf(w, `almanac %s serving %s
 listening on %s
 
