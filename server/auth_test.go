@@ -2,7 +2,10 @@ package server
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/almanacdb/almanac"
 )
@@ -38,5 +41,20 @@ func TestBearerToken(t *testing.T) {
 		if got := get(c.path, c.auth); got != c.want {
 			t.Errorf("%s with %q: %d, want %d", c.path, c.auth, got, c.want)
 		}
+	}
+}
+
+// TestQuerySlots: when every query slot stays busy, a query waits at most
+// QueryTimeout and then fails with 503 "timeout"; freed, queries run again.
+func TestQuerySlots(t *testing.T) {
+	e := newEnv(t, almanac.Options{}, Config{MaxConcurrentQueries: 1, QueryTimeout: 200 * time.Millisecond})
+	e.srv.queries <- struct{}{} // a query that does not finish
+	code, body := e.postForm("/api/v1/query", url.Values{"query": {"1+1"}})
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"errorType":"timeout"`) || !strings.Contains(body, "query slots") {
+		t.Fatalf("busy: %d %s", code, body)
+	}
+	<-e.srv.queries
+	if code, body := e.postForm("/api/v1/query", url.Values{"query": {"1+1"}}); code != http.StatusOK {
+		t.Fatalf("free: %d %s", code, body)
 	}
 }

@@ -40,6 +40,12 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cancel()
+	release, apiErr := s.acquireQuery(ctx)
+	if apiErr != nil {
+		s.respondError(w, apiErr)
+		return
+	}
+	defer release()
 	opts, err := queryOpts(r)
 	if err != nil {
 		s.respondError(w, &apiError{errorBadData, err})
@@ -100,6 +106,12 @@ func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cancel()
+	release, apiErr := s.acquireQuery(ctx)
+	if apiErr != nil {
+		s.respondError(w, apiErr)
+		return
+	}
+	defer release()
 	opts, err := queryOpts(r)
 	if err != nil {
 		s.respondError(w, &apiError{errorBadData, err})
@@ -164,6 +176,22 @@ func (s *Server) queryContext(r *http.Request) (context.Context, context.CancelF
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	return ctx, cancel, nil
+}
+
+// acquireQuery waits for a query slot, at most QueryTimeout and as long as
+// the request lives, and returns the function that frees it.
+func (s *Server) acquireQuery(ctx context.Context) (func(), *apiError) {
+	wait, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
+	defer cancel()
+	select {
+	case s.queries <- struct{}{}:
+		return func() { <-s.queries }, nil
+	case <-wait.Done():
+		if ctx.Err() != nil {
+			return nil, &apiError{errorCanceled, fmt.Errorf("waiting for a query slot: %w", ctx.Err())}
+		}
+		return nil, &apiError{errorTimeout, fmt.Errorf("all %d query slots stayed busy for %s", cap(s.queries), s.cfg.QueryTimeout)}
+	}
 }
 
 // queryOpts reads lookback_delta and stats=all as Prometheus does.

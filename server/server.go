@@ -45,6 +45,9 @@ type Config struct {
 	// QueryTimeout bounds every query; a request's timeout parameter may
 	// only shorten it. Default 2m.
 	QueryTimeout time.Duration
+	// MaxConcurrentQueries bounds the queries evaluated at once; more wait
+	// for a slot, at most QueryTimeout. Default 20.
+	MaxConcurrentQueries int
 	// MaxSamples bounds the samples a query holds in memory at once.
 	// Default 50,000,000.
 	MaxSamples int
@@ -75,6 +78,9 @@ func (c *Config) ensureDefaults() {
 	if c.QueryTimeout <= 0 {
 		c.QueryTimeout = 2 * time.Minute
 	}
+	if c.MaxConcurrentQueries <= 0 {
+		c.MaxConcurrentQueries = 20
+	}
 	if c.MaxSamples <= 0 {
 		c.MaxSamples = 50_000_000
 	}
@@ -91,6 +97,7 @@ type Server struct {
 	logger  *slog.Logger
 	storage promstorage.Storage // db as Prometheus storage; never closed here
 	engine  *promql.Engine
+	queries chan struct{} // a token per query being evaluated
 	parser  parser.Parser
 	metrics *metrics
 	handler http.Handler
@@ -109,6 +116,7 @@ func New(db *almanac.DB, cfg Config) *Server {
 		storage: db.PrometheusStorage(),
 		parser:  parser.NewParser(parser.Options{EnableExperimentalFunctions: true}),
 		now:     time.Now,
+		queries: make(chan struct{}, cfg.MaxConcurrentQueries),
 	}
 	reg := tolerantRegisterer{cfg.Registry, cfg.Logger}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
