@@ -20,13 +20,8 @@ const maxPointsPerSeries = 11000
 // handleQuery serves an instant query: query, time (default now), timeout,
 // limit, lookback_delta, stats.
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.respondError(w, &apiError{errorBadData, fmt.Errorf("error parsing form values: %w", err)})
-		return
-	}
-	limit, err := parseLimit(r.FormValue("limit"))
-	if err != nil {
-		s.respondError(w, invalidParam(err, "limit"))
+	limit, ok := s.parseQueryForm(w, r)
+	if !ok {
 		return
 	}
 	ts, err := parseTimeParam(r, "time", s.now())
@@ -34,43 +29,16 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		s.respondError(w, invalidParam(err, "time"))
 		return
 	}
-	ctx, cancel, apiErr := s.queryContext(r)
-	if apiErr != nil {
-		s.respondError(w, apiErr)
-		return
-	}
-	defer cancel()
-	release, apiErr := s.acquireQuery(ctx)
-	if apiErr != nil {
-		s.respondError(w, apiErr)
-		return
-	}
-	defer release()
-	opts, err := queryOpts(r)
-	if err != nil {
-		s.respondError(w, &apiError{errorBadData, err})
-		return
-	}
-	qs := r.FormValue("query")
-	qry, err := s.engine.NewInstantQuery(ctx, s.storage, opts, qs, ts)
-	if err != nil {
-		s.respondError(w, constructionError(err))
-		return
-	}
-	defer qry.Close()
-	s.answerQuery(ctx, w, r, qry, qs, limit)
+	s.runQuery(w, r, limit, func(ctx context.Context, opts promql.QueryOpts, qs string) (promql.Query, error) {
+		return s.engine.NewInstantQuery(ctx, s.storage, opts, qs, ts)
+	})
 }
 
 // handleQueryRange serves a range query: query, start, end, step, timeout,
 // limit, lookback_delta, stats.
 func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.respondError(w, &apiError{errorBadData, fmt.Errorf("error parsing form values: %w", err)})
-		return
-	}
-	limit, err := parseLimit(r.FormValue("limit"))
-	if err != nil {
-		s.respondError(w, invalidParam(err, "limit"))
+	limit, ok := s.parseQueryForm(w, r)
+	if !ok {
 		return
 	}
 	start, err := parseTime(r.FormValue("start"))
@@ -100,6 +68,30 @@ func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request) {
 		s.respondError(w, &apiError{errorBadData, errors.New("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")})
 		return
 	}
+	s.runQuery(w, r, limit, func(ctx context.Context, opts promql.QueryOpts, qs string) (promql.Query, error) {
+		return s.engine.NewRangeQuery(ctx, s.storage, opts, qs, start, end, step)
+	})
+}
+
+// parseQueryForm parses the form and the limit parameter shared by both
+// query endpoints, answering the error itself when there is one.
+func (s *Server) parseQueryForm(w http.ResponseWriter, r *http.Request) (limit int, ok bool) {
+	if err := r.ParseForm(); err != nil {
+		s.respondError(w, &apiError{errorBadData, fmt.Errorf("error parsing form values: %w", err)})
+		return 0, false
+	}
+	limit, err := parseLimit(r.FormValue("limit"))
+	if err != nil {
+		s.respondError(w, invalidParam(err, "limit"))
+		return 0, false
+	}
+	return limit, true
+}
+
+// runQuery applies the request's timeout, waits for a query slot, builds
+// the query with newQuery and answers it.
+func (s *Server) runQuery(w http.ResponseWriter, r *http.Request, limit int,
+	newQuery func(context.Context, promql.QueryOpts, string) (promql.Query, error)) {
 	ctx, cancel, apiErr := s.queryContext(r)
 	if apiErr != nil {
 		s.respondError(w, apiErr)
@@ -118,7 +110,7 @@ func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	qs := r.FormValue("query")
-	qry, err := s.engine.NewRangeQuery(ctx, s.storage, opts, qs, start, end, step)
+	qry, err := newQuery(ctx, opts, qs)
 	if err != nil {
 		s.respondError(w, constructionError(err))
 		return
