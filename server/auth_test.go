@@ -50,7 +50,7 @@ func TestQuerySlots(t *testing.T) {
 	e := newEnv(t, almanac.Options{}, Config{MaxConcurrentQueries: 1, QueryTimeout: 200 * time.Millisecond})
 	e.srv.queries <- struct{}{} // a query that does not finish
 	code, body := e.postForm("/api/v1/query", url.Values{"query": {"1+1"}})
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"errorType":"timeout"`) || !strings.Contains(body, "query slots") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"errorType":"timeout"`) || !strings.Contains(body, "query timed out waiting for one of 1 query slots") {
 		t.Fatalf("busy: %d %s", code, body)
 	}
 	<-e.srv.queries

@@ -171,18 +171,26 @@ func (s *Server) queryContext(r *http.Request) (context.Context, context.CancelF
 }
 
 // acquireQuery waits for a query slot, at most QueryTimeout and as long as
-// the request lives, and returns the function that frees it.
+// the request lives, and returns the function that frees it. A free slot is
+// taken even when the request's own timeout has passed, so that the engine
+// reports that timeout as Prometheus does.
 func (s *Server) acquireQuery(ctx context.Context) (func(), *apiError) {
+	release := func() { <-s.queries }
+	select {
+	case s.queries <- struct{}{}:
+		return release, nil
+	default:
+	}
 	wait, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
 	defer cancel()
 	select {
 	case s.queries <- struct{}{}:
-		return func() { <-s.queries }, nil
+		return release, nil
 	case <-wait.Done():
-		if ctx.Err() != nil {
-			return nil, &apiError{errorCanceled, fmt.Errorf("waiting for a query slot: %w", ctx.Err())}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, &apiError{errorCanceled, fmt.Errorf("query canceled while waiting for a query slot: %w", ctx.Err())}
 		}
-		return nil, &apiError{errorTimeout, fmt.Errorf("all %d query slots stayed busy for %s", cap(s.queries), s.cfg.QueryTimeout)}
+		return nil, &apiError{errorTimeout, fmt.Errorf("query timed out waiting for one of %d query slots", cap(s.queries))}
 	}
 }
 
