@@ -16,6 +16,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/prometheus/model/labels"
+	"go.uber.org/goleak"
 
 	"github.com/almanacdb/almanac"
 )
@@ -52,7 +53,15 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code == 0 {
+		// Every DB, SeriesSet and engine a test opened must be closed.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines outlived the tests:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // crashChild appends batches from ALMANAC_CRASH_FROM on, printing "ack N"
