@@ -65,6 +65,15 @@ func (db *DB) AppendValid(ctx context.Context, batch []SeriesSamples) (*BatchErr
 	return db.st.AppendValid(ctx, batch)
 }
 
+// DeleteSeries deletes the samples in the inclusive range [mint, maxt] of
+// every series matching all matchers (at least one), durably, as
+// Prometheus's delete_series admin API does. A series left without samples
+// disappears from label and series listings. Appends wait while it runs.
+func (db *DB) DeleteSeries(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) error {
+	_, err := db.st.DeleteSeries(ctx, mint, maxt, ms...)
+	return err
+}
+
 // Querier returns a querier over the inclusive time range [mint, maxt].
 func (db *DB) Querier(mint, maxt int64) *Querier {
 	return &Querier{db: db, mint: mint, maxt: maxt}

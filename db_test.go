@@ -115,6 +115,24 @@ func (m *model) selectRange(ms []*labels.Matcher, mint, maxt int64) map[string][
 	return out
 }
 
+// deleteRange removes the samples in [mint, maxt] of the series matching ms.
+func (m *model) deleteRange(ms []*labels.Matcher, mint, maxt int64) {
+	for key, lset := range m.series {
+		ok := true
+		for _, mt := range ms {
+			ok = ok && mt.Matches(lset.Get(mt.Name))
+		}
+		if !ok {
+			continue
+		}
+		for t := range m.data[key] {
+			if t >= mint && t <= maxt {
+				delete(m.data[key], t)
+			}
+		}
+	}
+}
+
 func sameSamples(a, b []almanac.Sample) bool {
 	return slices.EqualFunc(a, b, func(x, y almanac.Sample) bool {
 		return x.T == y.T && x.ST == y.ST && math.Float64bits(x.V) == math.Float64bits(y.V)
@@ -241,6 +259,21 @@ func TestRandomisedAgainstModel(t *testing.T) {
 			if err := db.Flush(); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if rng.IntN(25) == 0 { // a partial or whole delete of some series
+			ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, "instance", fmt.Sprintf("host-%d", rng.IntN(40)))}
+			if rng.IntN(3) == 0 {
+				ms = []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, "job", jobs[rng.IntN(3)])}
+			}
+			mint, maxt := int64(math.MinInt64), int64(math.MaxInt64)
+			if rng.IntN(2) == 0 {
+				mint = start + rng.Int64N(max(1, clock-start))
+				maxt = mint + rng.Int64N(12*time.Hour.Milliseconds())
+			}
+			if err := db.DeleteSeries(ctx, mint, maxt, ms...); err != nil {
+				t.Fatalf("round %d: delete %v [%d,%d]: %v", round, ms, mint, maxt, err)
+			}
+			m.deleteRange(ms, mint, maxt)
 		}
 		if rng.IntN(40) == 0 {
 			if err := db.Close(); err != nil {

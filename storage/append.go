@@ -173,7 +173,7 @@ func (db *DB) prepareLocked(batch []SeriesSamples) (_ []prepared, entries []int,
 		idx := -1
 		var hash uint64
 		switch {
-		case in.Ref != 0 && in.Ref <= SeriesRef(db.mu.nextSID):
+		case in.Ref != 0 && in.Ref <= SeriesRef(db.mu.nextSID) && !db.mu.deleted.Contains(uint32(in.Ref-1)):
 			// Fastest path: the caller names the series.
 			sid := uint32(in.Ref - 1)
 			ms, err := db.loadSeriesLocked(sid)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/prometheus/model/labels"
 )
@@ -27,6 +28,7 @@ type DB struct {
 		series     []*memSeries // by series id; nil when not in memory
 		byHash     map[uint64]uint32
 		collisions map[uint64][]uint32 // further sids sharing a hash (rare)
+		deleted    *roaring.Bitmap     // ids of series DeleteSeries removed
 		headCount  int                 // non-nil entries of series
 		nextSID    uint32
 		nextSeq    uint64 // next head log sequence number
@@ -70,6 +72,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	db := &DB{opts: opts, pdb: pdb, metrics: newMetrics(), stop: make(chan struct{})}
 	db.mu.byHash = map[uint64]uint32{}
 	db.mu.collisions = map[uint64][]uint32{}
+	db.mu.deleted = roaring.New()
 	if err := db.load(); err != nil {
 		pdb.Close()
 		return nil, err
@@ -106,6 +109,7 @@ func (db *DB) load() error {
 	if err != nil {
 		return err
 	}
+	live := roaring.New()
 	for valid := it.First(); valid; valid = it.Next() {
 		k := it.Key()
 		if len(k) != 13 {
@@ -114,6 +118,7 @@ func (db *DB) load() error {
 		}
 		hash, sid := binary.BigEndian.Uint64(k[1:9]), binary.BigEndian.Uint32(k[9:13])
 		db.registerLocked(hash, sid)
+		live.Add(sid)
 		if sid >= db.mu.nextSID {
 			db.mu.nextSID = sid + 1
 		}
@@ -122,6 +127,9 @@ func (db *DB) load() error {
 		return err
 	}
 	db.mu.series = make([]*memSeries, db.mu.nextSID)
+	// Ids below nextSID without a registry entry were deleted.
+	db.mu.deleted.AddRange(0, uint64(db.mu.nextSID))
+	db.mu.deleted.AndNot(live)
 
 	if err := db.replayLog(); err != nil {
 		return err
@@ -310,7 +318,7 @@ type Stats struct {
 func (db *DB) Stats() Stats {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	st := Stats{Series: int(db.mu.nextSID), HeadSeries: db.mu.headCount}
+	st := Stats{Series: int(uint64(db.mu.nextSID) - db.mu.deleted.GetCardinality()), HeadSeries: db.mu.headCount}
 	if !db.mu.closed { // pebble must not be asked after Close (a late /metrics scrape)
 		st.DiskBytes = db.pdb.Metrics().DiskSpaceUsage()
 	}

@@ -24,6 +24,7 @@ type metrics struct {
 	samplesAppended   atomic.Uint64
 	duplicatesDropped atomic.Uint64
 	seriesCreated     atomic.Uint64
+	seriesDeleted     atomic.Uint64
 	chunksWritten     atomic.Uint64
 	checkpoints       atomic.Uint64
 	retentionDays     atomic.Uint64
@@ -57,6 +58,7 @@ func (m *metrics) register(r prometheus.Registerer, db *DB) error {
 		counter("almanac_storage_samples_appended_total", "Samples stored by Append.", &m.samplesAppended),
 		counter("almanac_storage_duplicate_samples_dropped_total", "Exact duplicate samples (same timestamp, same value bits) dropped by Append.", &m.duplicatesDropped),
 		counter("almanac_storage_series_created_total", "Series created.", &m.seriesCreated),
+		counter("almanac_storage_series_deleted_total", "Series removed entirely by DeleteSeries.", &m.seriesDeleted),
 		counter("almanac_storage_chunks_written_total", "Chunks written to pebble (cuts, checkpoints and out-of-order merges).", &m.chunksWritten),
 		counter("almanac_storage_checkpoints_total", "Head checkpoints (open chunks written, head log truncated).", &m.checkpoints),
 		counter("almanac_storage_retention_days_deleted_total", "Days of chunks deleted by retention.", &m.retentionDays),
