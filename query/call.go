@@ -1,0 +1,309 @@
+package query
+
+import (
+	"slices"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/util/annotations"
+
+	"github.com/almanacdb/almanac/query/internal/fn"
+)
+
+// call evaluates a function call at every step of g.
+func (ev *evaluator) call(e *parser.Call, g grid) value {
+	switch e.Func.Name {
+	case "time":
+		v := make([]float64, g.n)
+		for i := range v {
+			v[i] = float64(g.at(i)) / 1000
+		}
+		return value{typ: parser.ValueTypeScalar, scalar: v}
+	case "vector":
+		s := ev.eval(e.Args[0], g)
+		return value{typ: parser.ValueTypeVector, series: []fn.Series{{Labels: labels.EmptyLabels(), V: s.scalar}}}
+	case "scalar":
+		return ev.scalarOf(ev.eval(e.Args[0], g), g)
+	case "timestamp":
+		return ev.timestamp(e, g)
+	case "absent":
+		return ev.absent(e, g)
+	case "absent_over_time":
+		return ev.absentOverTime(e, g)
+	case "info":
+		ev.failf("info() is not supported by almanac's engine yet")
+	}
+	for i, arg := range e.Args {
+		if arg.Type() == parser.ValueTypeMatrix && i < len(e.Func.ArgTypes) {
+			return ev.rangeCall(e, i, g)
+		}
+	}
+	impl, ok := fn.Instant[e.Func.Name]
+	if !ok {
+		ev.failf("function %q is not supported by almanac's engine yet", e.Func.Name)
+	}
+	c := &fn.InstantCall{Steps: g.times(), Expr: e, Annos: &annotations.Annotations{}}
+	for _, arg := range e.Args {
+		c.Args = append(c.Args, ev.arg(arg, g))
+	}
+	out, err := impl(c)
+	ev.warn(*c.Annos)
+	if err != nil {
+		ev.fail(err)
+	}
+	if e.Func.ReturnType == parser.ValueTypeScalar {
+		if len(out) != 1 {
+			ev.failf("function %s returned %d series for a scalar", e.Func.Name, len(out))
+		}
+		return value{typ: parser.ValueTypeScalar, scalar: out[0].V}
+	}
+	out = ev.merge(out)
+	return value{typ: parser.ValueTypeVector, series: out}
+}
+
+// merge joins series with equal labels, failing on two values at a step.
+func (ev *evaluator) merge(ss []fn.Series) []fn.Series {
+	out, err := mergeSameLabels(ss)
+	if err != nil {
+		ev.fail(err)
+	}
+	return out
+}
+
+// arg evaluates a function argument.
+func (ev *evaluator) arg(e parser.Expr, g grid) fn.Arg {
+	v := ev.eval(e, g)
+	return fn.Arg{Type: v.typ, Series: v.series, Scalar: v.scalar, String: v.str}
+}
+
+// scalarOf is scalar(): the value of a one-element vector, NaN otherwise.
+func (ev *evaluator) scalarOf(v value, g grid) value {
+	out := make([]float64, g.n)
+	for i := range out {
+		n, f := 0, 0.0
+		for _, s := range v.series {
+			if !fn.IsAbsent(s.V[i]) {
+				n++
+				f = s.V[i]
+			}
+		}
+		if n == 1 {
+			out[i] = f
+		} else {
+			out[i] = nan
+		}
+	}
+	return value{typ: parser.ValueTypeScalar, scalar: out}
+}
+
+// rangeCall evaluates a function whose argument argIdx is a range vector,
+// one series at a time (in parallel), every step in one pass.
+func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
+	impl, ok := fn.Range[e.Func.Name]
+	if !ok {
+		ev.failf("function %q is not supported by almanac's engine yet", e.Func.Name)
+	}
+	var scalars [][]float64
+	var strs []string
+	for i, a := range e.Args {
+		if i == argIdx {
+			continue
+		}
+		v := ev.eval(a, g)
+		switch v.typ {
+		case parser.ValueTypeScalar:
+			scalars = append(scalars, v.scalar)
+		case parser.ValueTypeString:
+			strs = append(strs, v.str)
+		}
+	}
+	rv := ev.rangeArg(e.Args[argIdx], g)
+	anchored, smoothed := rangeModifiers(e.Args[argIdx])
+	out := make([]fn.Series, len(rv.matrix))
+	annos := make([]annotations.Annotations, len(rv.matrix))
+	pos := e.Args[argIdx].PositionRange()
+	ev.parallel(len(rv.matrix), func(i int) {
+		in := rv.matrix[i]
+		c := &fn.RangeCall{
+			Ends: rv.ends, Range: rv.rng, Scalars: scalars, Strings: strs,
+			In: in.Samples, Out: fn.NewValues(len(rv.ends)),
+			Anchored: anchored, Smoothed: smoothed,
+			UseStartTimestamps: ev.opts.UseStartTimestamps,
+			Lookback:           ev.lookback,
+			MetricName:         in.Labels.Get(labels.MetricName),
+			Annos:              &annos[i], Pos: pos,
+		}
+		impl.Call(c)
+		dropName := true
+		if impl.KeepName {
+			dropName = in.dropName
+		}
+		out[i] = fn.Series{Labels: in.Labels, V: c.Out, DropName: dropName}
+	})
+	for _, a := range annos {
+		ev.warn(a)
+	}
+	kept := out[:0]
+	for _, s := range out {
+		if slices.ContainsFunc(s.V, func(f float64) bool { return !fn.IsAbsent(f) }) {
+			kept = append(kept, s)
+		}
+	}
+	ev.addSamples(len(kept) * g.n)
+	return value{typ: parser.ValueTypeVector, series: kept}
+}
+
+// rangeModifiers returns the anchored and smoothed modifiers of a matrix
+// selector argument.
+func rangeModifiers(e parser.Expr) (anchored, smoothed bool) {
+	for {
+		switch x := e.(type) {
+		case *parser.ParenExpr:
+			e = x.Expr
+		case *parser.StepInvariantExpr:
+			e = x.Expr
+		case *parser.MatrixSelector:
+			vs := x.VectorSelector.(*parser.VectorSelector)
+			return vs.Anchored, vs.Smoothed
+		default:
+			return false, false
+		}
+	}
+}
+
+// unwrap removes parentheses and step-invariant wrappers.
+func unwrap(e parser.Expr) parser.Expr {
+	for {
+		switch x := e.(type) {
+		case *parser.ParenExpr:
+			e = x.Expr
+		case *parser.StepInvariantExpr:
+			e = x.Expr
+		default:
+			return e
+		}
+	}
+}
+
+// timestamp is timestamp(): for a selector, the timestamp of the sample
+// each step selected; for anything else, the step time.
+func (ev *evaluator) timestamp(e *parser.Call, g grid) value {
+	vs, ok := unwrap(e.Args[0]).(*parser.VectorSelector)
+	if !ok {
+		v := ev.eval(e.Args[0], g)
+		for i := range v.series {
+			s := &v.series[i]
+			for j, f := range s.V {
+				if !fn.IsAbsent(f) {
+					s.V[j] = float64(g.at(j)) / 1000
+				}
+			}
+			s.DropName = true
+		}
+		return v
+	}
+	refs := refTimes(g, vs.Timestamp, vs.OriginalOffset.Milliseconds())
+	if len(refs) == 0 {
+		return value{typ: parser.ValueTypeVector}
+	}
+	out := value{typ: parser.ValueTypeVector}
+	ev.selectSeries(vs, slices.Min(refs)-ev.lookback+1, slices.Max(refs), func(lset labels.Labels, ts []int64, vals []float64, _ []int64) {
+		res := fn.NewValues(len(refs))
+		present := false
+		for i, r := range refs {
+			j, _ := slices.BinarySearch(ts, r+1) // first sample after r
+			if j == 0 {
+				continue
+			}
+			if t := ts[j-1]; t > r-ev.lookback && !stale(vals[j-1]) {
+				res[i] = float64(t) / 1000
+				present = true
+			}
+		}
+		if present {
+			out.series = append(out.series, fn.Series{Labels: lset.Copy(), V: res, DropName: true})
+		}
+	})
+	return out
+}
+
+// absentLabels are the labels absent() and absent_over_time() give their
+// result: the equality matchers of a selector argument, unless a label
+// has several.
+func absentLabels(e parser.Expr) labels.Labels {
+	var ms []*labels.Matcher
+	switch x := unwrap(e).(type) {
+	case *parser.VectorSelector:
+		ms = x.LabelMatchers
+	case *parser.MatrixSelector:
+		ms = x.VectorSelector.(*parser.VectorSelector).LabelMatchers
+	default:
+		return labels.EmptyLabels()
+	}
+	// Like Prometheus: a second equality matcher or any other matcher on
+	// a label removes it, so x{job="a",job="b"} gives no job label.
+	b := labels.NewBuilder(labels.EmptyLabels())
+	has := map[string]bool{}
+	for _, m := range ms {
+		if m.Name == labels.MetricName {
+			continue
+		}
+		if m.Type == labels.MatchEqual && !has[m.Name] {
+			b.Set(m.Name, m.Value)
+			has[m.Name] = true
+		} else {
+			b.Del(m.Name)
+		}
+	}
+	return b.Labels()
+}
+
+// absent is absent(): 1 at the steps where the argument has no series.
+func (ev *evaluator) absent(e *parser.Call, g grid) value {
+	v := ev.eval(e.Args[0], g)
+	out := fn.NewValues(g.n)
+	any := false
+	for i := range out {
+		has := false
+		for _, s := range v.series {
+			if !fn.IsAbsent(s.V[i]) {
+				has = true
+				break
+			}
+		}
+		if !has {
+			out[i] = 1
+			any = true
+		}
+	}
+	if !any {
+		return value{typ: parser.ValueTypeVector}
+	}
+	return value{typ: parser.ValueTypeVector, series: []fn.Series{{Labels: absentLabels(e.Args[0]), V: out}}}
+}
+
+// absentOverTime is absent_over_time(): 1 at the steps whose window holds
+// no sample of any series.
+func (ev *evaluator) absentOverTime(e *parser.Call, g grid) value {
+	rv := ev.rangeArg(e.Args[0], g)
+	out := fn.NewValues(g.n)
+	any := false
+	for i, end := range rv.ends {
+		has := false
+		for _, s := range rv.matrix {
+			j, _ := slices.BinarySearch(s.T, end-rv.rng+1)
+			if j < len(s.T) && s.T[j] <= end {
+				has = true
+				break
+			}
+		}
+		if !has {
+			out[i] = 1
+			any = true
+		}
+	}
+	if !any {
+		return value{typ: parser.ValueTypeVector}
+	}
+	return value{typ: parser.ValueTypeVector, series: []fn.Series{{Labels: absentLabels(e.Args[0]), V: out}}}
+}

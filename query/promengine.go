@@ -1,0 +1,97 @@
+package query
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	promstorage "github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/util/stats"
+)
+
+// PromEngine presents an Engine as Prometheus's promql.QueryEngine, so
+// that code written for Prometheus's engine (its test suite, its HTTP
+// API) runs on almanac's.
+type PromEngine struct{ Engine *Engine }
+
+var _ promql.QueryEngine = PromEngine{}
+
+// NewInstantQuery parses qs for evaluation at ts.
+func (p PromEngine) NewInstantQuery(_ context.Context, q promstorage.Queryable, opts promql.QueryOpts, qs string, ts time.Time) (promql.Query, error) {
+	return p.newQuery(q, opts, qs, ts, ts, 0)
+}
+
+// NewRangeQuery parses qs for evaluation from start to end at interval.
+func (p PromEngine) NewRangeQuery(_ context.Context, q promstorage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, interval time.Duration) (promql.Query, error) {
+	if interval <= 0 {
+		return nil, errZeroStep
+	}
+	return p.newQuery(q, opts, qs, start, end, interval)
+}
+
+var errZeroStep = promqlError("zero or negative query resolution step widths are not accepted. Try a positive integer")
+
+type promqlError string
+
+func (e promqlError) Error() string { return string(e) }
+
+func (p PromEngine) newQuery(q promstorage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, step time.Duration) (promql.Query, error) {
+	began := time.Now()
+	expr, err := p.Engine.Parse(qs, start, end, step)
+	if err != nil {
+		return nil, err
+	}
+	pq := &promQuery{
+		engine: p.Engine, st: FromQueryable(q), qs: qs, expr: expr,
+		stmt:  &parser.EvalStmt{Expr: expr, Start: start, End: end, Interval: step},
+		began: began,
+	}
+	if opts != nil {
+		pq.opts = &QueryOpts{LookbackDelta: opts.LookbackDelta()}
+		pq.stmt.LookbackDelta = opts.LookbackDelta()
+	}
+	return pq, nil
+}
+
+type promQuery struct {
+	engine *Engine
+	st     Storage
+	qs     string
+	expr   parser.Expr
+	stmt   *parser.EvalStmt
+	opts   *QueryOpts
+	began  time.Time
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+}
+
+func (q *promQuery) Exec(ctx context.Context) *promql.Result {
+	ctx, cancel := context.WithCancel(ctx)
+	q.mu.Lock()
+	q.cancel = cancel
+	q.mu.Unlock()
+	defer cancel()
+	res, err := q.engine.execExpr(ctx, q.st, q.expr, q.stmt.Start, q.stmt.End, q.stmt.Interval, q.opts, q.began)
+	out := &promql.Result{Err: err}
+	if res != nil {
+		out.Value = res.Value
+		out.Warnings = res.Warnings
+	}
+	return out
+}
+
+func (q *promQuery) Close()                      {}
+func (q *promQuery) Statement() parser.Statement { return q.stmt }
+func (q *promQuery) Stats() *stats.Statistics    { return &stats.Statistics{} }
+func (q *promQuery) String() string              { return q.qs }
+
+func (q *promQuery) Cancel() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.cancel != nil {
+		q.cancel()
+	}
+}
