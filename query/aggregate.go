@@ -219,23 +219,20 @@ func (ev *evaluator) checkQuantileParam(q []float64, e parser.Expr) {
 	ev.warn(a)
 }
 
-// maxOf and minOf ignore NaN, as Prometheus's parameter bounds do.
+// maxOf and minOf are a parameter's bounds as Prometheus computes them:
+// NaN when any value is NaN.
 func maxOf(v []float64) float64 {
-	m := math.Inf(-1)
+	m := -math.MaxFloat64
 	for _, f := range v {
-		if f > m {
-			m = f
-		}
+		m = math.Max(m, f)
 	}
 	return m
 }
 
 func minOf(v []float64) float64 {
-	m := math.Inf(1)
+	m := math.MaxFloat64
 	for _, f := range v {
-		if f < m {
-			m = f
-		}
+		m = math.Min(m, f)
 	}
 	return m
 }

@@ -2,6 +2,7 @@ package query
 
 import (
 	"math"
+	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -168,10 +169,11 @@ func (ev *evaluator) trimInfo(e *parser.BinaryExpr) {
 // matching labels share an ordinal. It returns the ordinals of lhs and
 // rhs and how many there are.
 func signatures(m *parser.VectorMatching, lhs, rhs []fn.Series) ([]int, []int, int) {
-	names := m.MatchingLabels
+	names := slices.Clone(m.MatchingLabels)
 	if !m.On {
-		names = append([]string{labels.MetricName, "__type__", "__unit__"}, names...)
+		names = append(names, labels.MetricName, "__type__", "__unit__")
 	}
+	slices.Sort(names) // Bytes{With,Without}Labels need them sorted
 	ord := map[string]int{}
 	var buf []byte
 	sig := func(ss []fn.Series) []int {

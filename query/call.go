@@ -33,6 +33,9 @@ func (ev *evaluator) call(e *parser.Call, g grid) value {
 	case "info":
 		ev.failf("info() is not supported by almanac's engine yet")
 	}
+	if _, ok := fn.Pairs[e.Func.Name]; ok {
+		return ev.pairCall(e, g)
+	}
 	for i, arg := range e.Args {
 		if arg.Type() == parser.ValueTypeMatrix && i < len(e.Func.ArgTypes) {
 			return ev.rangeCall(e, i, g)
@@ -100,7 +103,8 @@ func (ev *evaluator) scalarOf(v value, g grid) value {
 // one series at a time (in parallel), every step in one pass.
 func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 	impl, ok := fn.Range[e.Func.Name]
-	if !ok {
+	band, isBand := fn.Bands[e.Func.Name]
+	if !ok && !isBand {
 		ev.failf("function %q is not supported by almanac's engine yet", e.Func.Name)
 	}
 	var scalars [][]float64
@@ -120,6 +124,10 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 	rv := ev.rangeArg(e.Args[argIdx], g)
 	anchored, smoothed := rangeModifiers(e.Args[argIdx])
 	out := make([]fn.Series, len(rv.matrix))
+	var upper []fn.Series
+	if isBand {
+		upper = make([]fn.Series, len(rv.matrix))
+	}
 	annos := make([]annotations.Annotations, len(rv.matrix))
 	pos := e.Args[argIdx].PositionRange()
 	ev.parallel(len(rv.matrix), func(i int) {
@@ -133,6 +141,14 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 			MetricName:         in.Labels.Get(labels.MetricName),
 			Annos:              &annos[i], Pos: pos,
 		}
+		if isBand {
+			hi := fn.NewValues(len(rv.ends))
+			band.Call(c, c.Out, hi)
+			lb := labels.NewBuilder(in.Labels)
+			out[i] = fn.Series{Labels: lb.Set("band", "lower").Labels(), V: c.Out, DropName: true}
+			upper[i] = fn.Series{Labels: lb.Set("band", "upper").Labels(), V: hi, DropName: true}
+			return
+		}
 		impl.Call(c)
 		dropName := true
 		if impl.KeepName {
@@ -143,6 +159,7 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 	for _, a := range annos {
 		ev.warn(a)
 	}
+	out = append(out, upper...)
 	kept := out[:0]
 	for _, s := range out {
 		if slices.ContainsFunc(s.V, func(f float64) bool { return !fn.IsAbsent(f) }) {
@@ -306,4 +323,51 @@ func (ev *evaluator) absentOverTime(e *parser.Call, g grid) value {
 		return value{typ: parser.ValueTypeVector}
 	}
 	return value{typ: parser.ValueTypeVector, series: []fn.Series{{Labels: absentLabels(e.Args[0]), V: out}}}
+}
+
+// pairCall evaluates a function of a target range vector (exactly one
+// series) and candidate range vectors: one result series per candidate.
+func (ev *evaluator) pairCall(e *parser.Call, g grid) value {
+	impl := fn.Pairs[e.Func.Name]
+	var scalars [][]float64
+	var strs []string
+	for _, a := range e.Args[2:] {
+		v := ev.eval(a, g)
+		switch v.typ {
+		case parser.ValueTypeScalar:
+			scalars = append(scalars, v.scalar)
+		case parser.ValueTypeString:
+			strs = append(strs, v.str)
+		}
+	}
+	target := ev.rangeArg(e.Args[0], g)
+	if len(target.matrix) != 1 {
+		ev.failf("%s: the target %s must select exactly one series, it selects %d", e.Func.Name, e.Args[0], len(target.matrix))
+	}
+	cands := ev.rangeArg(e.Args[1], g)
+	out := make([]fn.Series, len(cands.matrix))
+	annos := make([]annotations.Annotations, len(cands.matrix))
+	pos := e.Args[1].PositionRange()
+	ev.parallel(len(cands.matrix), func(i int) {
+		in := cands.matrix[i]
+		c := &fn.PairCall{Target: target.matrix[0].Samples, RangeCall: fn.RangeCall{
+			Ends: cands.ends, Range: cands.rng, Scalars: scalars, Strings: strs,
+			In: in.Samples, Out: fn.NewValues(len(cands.ends)),
+			Lookback: ev.lookback, MetricName: in.Labels.Get(labels.MetricName),
+			Annos: &annos[i], Pos: pos,
+		}}
+		impl.Call(c)
+		out[i] = fn.Series{Labels: in.Labels, V: c.Out, DropName: true}
+	})
+	for _, a := range annos {
+		ev.warn(a)
+	}
+	kept := out[:0]
+	for _, s := range out {
+		if slices.ContainsFunc(s.V, func(f float64) bool { return !fn.IsAbsent(f) }) {
+			kept = append(kept, s)
+		}
+	}
+	ev.addSamples(len(kept) * g.n)
+	return value{typ: parser.ValueTypeVector, series: kept}
 }

@@ -89,10 +89,6 @@ func ParserOptions() parser.Options {
 	}
 }
 
-// Functions returns the parser's function table: Prometheus's functions.
-func Functions() map[string]*parser.Function {
-	return parser.Functions
-}
 
 // QueryOpts adjust one query.
 type QueryOpts struct {

@@ -62,6 +62,13 @@ func (g grid) times() []int64 {
 	return ts
 }
 
+// evaluable is an expression node of almanac's own (MetricsQL constructs
+// PromQL's AST has no node for) that evaluates itself.
+type evaluable interface {
+	parser.Expr
+	evaluate(ev *evaluator, g grid) value
+}
+
 // evaluator evaluates one query. Nodes are evaluated for every step of a
 // grid at once; the grid changes only inside subqueries and step-invariant
 // expressions.
@@ -134,6 +141,8 @@ func (ev *evaluator) eval(e parser.Expr, g grid) value {
 		return ev.binary(e, g)
 	case *parser.DurationExpr:
 		ev.failf("unexpected duration expression %s", e)
+	case evaluable:
+		return e.evaluate(ev, g)
 	}
 	ev.failf("unhandled expression of type %T", e)
 	return value{}

@@ -133,3 +133,33 @@ var Range = map[string]RangeFunction{}
 
 // Instant holds the functions over instant vectors and scalars, by name.
 var Instant = map[string]InstantFunction{}
+
+// BandFunction is a range function whose result is two series per input
+// series: a lower and an upper bound, labelled band="lower" and
+// band="upper" by the engine (anomaly_band, forecast_band).
+type BandFunction struct {
+	// Call fills Lower and Upper (len(c.Ends) each, all Absent on entry)
+	// for one series; c.Out is unused.
+	Call func(c *RangeCall, lower, upper []float64)
+}
+
+// PairCall is one call of a function over two range vectors for one
+// candidate series: Target is the single series the first argument
+// selects, In (in the embedded RangeCall) is the candidate.
+type PairCall struct {
+	RangeCall
+	Target Samples
+}
+
+// PairFunction is a function of two range vectors, a target that must
+// select exactly one series and candidates (correlate, correlation_lag);
+// the result has one series per candidate.
+type PairFunction struct {
+	Call func(c *PairCall)
+}
+
+// Bands holds the band functions, by name.
+var Bands = map[string]BandFunction{}
+
+// Pairs holds the functions of a target and candidates, by name.
+var Pairs = map[string]PairFunction{}
