@@ -89,7 +89,6 @@ func ParserOptions() parser.Options {
 	}
 }
 
-
 // QueryOpts adjust one query.
 type QueryOpts struct {
 	// LookbackDelta overrides the engine's lookback delta when positive.

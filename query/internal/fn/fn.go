@@ -107,9 +107,9 @@ type RangeFunction struct {
 // Arg is one evaluated argument of an instant function.
 type Arg struct {
 	Type   parser.ValueType
-	Series []Series   // ValueTypeVector
-	Scalar []float64  // ValueTypeScalar: one per step
-	String string     // ValueTypeString
+	Series []Series  // ValueTypeVector
+	Scalar []float64 // ValueTypeScalar: one per step
+	String string    // ValueTypeString
 }
 
 // InstantCall is one call of a function over instant vectors and scalars,
