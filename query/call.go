@@ -262,7 +262,7 @@ func absentLabels(e parser.Expr) labels.Labels {
 	b := labels.NewBuilder(labels.EmptyLabels())
 	has := map[string]bool{}
 	for _, m := range ms {
-		if m.Name == labels.MetricName {
+		if isMetadataLabel(m.Name) {
 			continue
 		}
 		if m.Type == labels.MatchEqual && !has[m.Name] {

@@ -224,12 +224,12 @@ func (ev *evaluator) selectSeries(vs *parser.VectorSelector, mint, maxt int64, f
 // vectorSelector evaluates an instant vector selector: at each step, the
 // newest sample within the lookback delta, unless it is a stale marker.
 func (ev *evaluator) vectorSelector(vs *parser.VectorSelector, g grid) value {
-	if vs.Smoothed {
-		ev.failf("the smoothed modifier on instant vector selectors is not supported by almanac's engine yet")
-	}
 	refs := refTimes(g, vs.Timestamp, vs.OriginalOffset.Milliseconds())
 	if len(refs) == 0 {
 		return value{typ: parser.ValueTypeVector}
+	}
+	if vs.Smoothed {
+		return ev.smoothedSelector(vs, refs)
 	}
 	lo, hi := slices.Min(refs), slices.Max(refs)
 	out := value{typ: parser.ValueTypeVector}
@@ -257,6 +257,52 @@ func (ev *evaluator) vectorSelector(vs *parser.VectorSelector, g grid) value {
 		}
 		if present {
 			out.series = append(out.series, fn.Series{Labels: lset.Copy(), V: vals2})
+			ev.addSamples(len(refs))
+		}
+	})
+	return out
+}
+
+// smoothedSelector evaluates `x smoothed`: at each step the value
+// interpolated linearly between the samples around it (within the
+// lookback delta on either side, stale markers ignored), the previous
+// sample's value when none follows yet, nothing before the first sample.
+func (ev *evaluator) smoothedSelector(vs *parser.VectorSelector, refs []int64) value {
+	lo, hi := slices.Min(refs), slices.Max(refs)
+	out := value{typ: parser.ValueTypeVector}
+	ev.selectSeries(vs, lo-ev.lookback+1, hi+ev.lookback, func(lset labels.Labels, ts []int64, vals []float64, _ []int64) {
+		var t []int64
+		var v []float64
+		for i, f := range vals {
+			if !stale(f) {
+				t, v = append(t, ts[i]), append(v, sanitize(f))
+			}
+		}
+		res := fn.NewValues(len(refs))
+		present := false
+		for i, r := range refs {
+			a, _ := slices.BinarySearch(t, r-ev.lookback+1) // window (r-lb, r+lb]
+			b, _ := slices.BinarySearch(t, r+ev.lookback+1)
+			w, wv := t[a:b], v[a:b]
+			if len(w) == 0 {
+				continue
+			}
+			j, found := slices.BinarySearch(w, r)
+			switch {
+			case found:
+				res[i] = wv[j]
+			case j > 0 && j < len(w):
+				y1, y2 := wv[j-1], wv[j]
+				res[i] = y1 + (y2-y1)*float64(r-w[j-1])/float64(w[j]-w[j-1])
+			case j > 0:
+				res[i] = wv[j-1]
+			default:
+				continue
+			}
+			present = true
+		}
+		if present {
+			out.series = append(out.series, fn.Series{Labels: lset.Copy(), V: res})
 			ev.addSamples(len(refs))
 		}
 	})

@@ -43,8 +43,14 @@ func (p PromEngine) newQuery(q promstorage.Queryable, opts promql.QueryOpts, qs 
 	if err != nil {
 		return nil, err
 	}
+	var st Storage
+	if es, ok := q.(interface{ EngineStorage() Storage }); ok {
+		st = es.EngineStorage() // almanac's storage, read without iterators
+	} else {
+		st = FromQueryable(q)
+	}
 	pq := &promQuery{
-		engine: p.Engine, st: FromQueryable(q), qs: qs, expr: expr,
+		engine: p.Engine, st: st, qs: qs, expr: expr,
 		stmt:  &parser.EvalStmt{Expr: expr, Start: start, End: end, Interval: step},
 		began: began,
 	}

@@ -26,6 +26,15 @@ type serveConfig struct {
 	// BearerTokenFile holds a token every request but health checks must
 	// present as "Authorization: Bearer <token>"; empty: none.
 	BearerTokenFile string
+	// EnableAdminAPI serves the admin endpoints (delete_series).
+	EnableAdminAPI bool
+	// Query limits; zero means the server's default.
+	QueryTimeout         time.Duration
+	LookbackDelta        time.Duration
+	MaxConcurrentQueries int
+	MaxSamples           int
+	// Flags holds every flag's effective value, for /api/v1/status/flags.
+	Flags map[string]string
 }
 
 // parseServeFlags reads the serve flags from args, and, for each flag not
@@ -48,6 +57,11 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&cfg.NoSync, "no-sync", cfg.NoSync, "acknowledge writes before fsync (faster; a power loss may lose the last writes)")
 	fs.StringVar(&cfg.WebConfigFile, "web-config-file", "", "TLS and basic auth configuration, in Prometheus's web configuration format")
 	fs.StringVar(&cfg.BearerTokenFile, "bearer-token-file", "", "file holding a bearer token every request but /-/healthy and /-/ready must present")
+	fs.BoolVar(&cfg.EnableAdminAPI, "enable-admin-api", false, "serve the admin APIs (delete_series); off by default, as in Prometheus")
+	fs.Var((*durationFlag)(&cfg.QueryTimeout), "query-timeout", "longest a query may run (default 2m)")
+	fs.Var((*durationFlag)(&cfg.LookbackDelta), "lookback-delta", "how far back an instant selector looks for a sample (default 5m)")
+	fs.IntVar(&cfg.MaxConcurrentQueries, "max-concurrent-queries", 0, "queries evaluated at once; more wait (default 20)")
+	fs.IntVar(&cfg.MaxSamples, "max-samples", 0, "samples one query may hold in memory (default 50000000)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: almanac serve [flags]\n\nEvery flag can also be set by an environment variable, e.g. ALMANAC_DATA, ALMANAC_NO_SYNC.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -77,6 +91,17 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if cfg.Data == "" {
 		return cfg, errors.New("--data must not be empty")
 	}
+	if cfg.MaxConcurrentQueries < 0 || cfg.MaxSamples < 0 || cfg.QueryTimeout < 0 || cfg.LookbackDelta < 0 {
+		return cfg, errors.New("query limits must not be negative")
+	}
+	cfg.Flags = map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "bearer-token-file" || f.Value.String() == "" {
+			cfg.Flags[f.Name] = f.Value.String()
+		} else {
+			cfg.Flags[f.Name] = "<set>"
+		}
+	})
 	if cfg.Listen == "" {
 		return cfg, errors.New("--listen must not be empty")
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
@@ -66,6 +67,11 @@ func TestParseServeFlags(t *testing.T) {
 		{name: "unknown flag", args: []string{"--port", "1"}, err: "flag provided but not defined: -port"},
 		{name: "stray argument", args: []string{"data"}, err: "unexpected arguments: data"},
 		{name: "empty data", args: []string{"--data", ""}, err: "--data must not be empty"},
+		{name: "admin and query limits", args: []string{"--enable-admin-api", "--query-timeout", "30s", "--lookback-delta", "10m", "--max-concurrent-queries", "4", "--max-samples", "1000"},
+			want: with(func(c *serveConfig) {
+				c.EnableAdminAPI, c.QueryTimeout, c.LookbackDelta, c.MaxConcurrentQueries, c.MaxSamples = true, 30*time.Second, 10*time.Minute, 4, 1000
+			})},
+		{name: "negative limit", args: []string{"--max-samples", "-1"}, err: "query limits must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
@@ -76,8 +82,13 @@ func TestParseServeFlags(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tc.want {
+			flags := got.Flags
+			got.Flags = nil
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+			if flags["data"] != got.Data || len(flags) < 10 {
+				t.Fatalf("Flags map %v does not carry every flag's value", flags)
 			}
 		})
 	}

@@ -65,7 +65,12 @@ func serve(ctx context.Context, stopSignals func(), cfg serveConfig, stdout io.W
 	if err != nil {
 		return err
 	}
-	srv := server.New(db, server.Config{Registry: reg, Logger: logger, BearerToken: token})
+	srv := server.New(db, server.Config{
+		Registry: reg, Logger: logger, BearerToken: token,
+		EnableAdminAPI: cfg.EnableAdminAPI, Retention: cfg.Retention, Flags: cfg.Flags,
+		QueryTimeout: cfg.QueryTimeout, LookbackDelta: cfg.LookbackDelta,
+		MaxConcurrentQueries: cfg.MaxConcurrentQueries, MaxSamples: cfg.MaxSamples,
+	})
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
