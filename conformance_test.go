@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/prometheus/promql/promqltest"
 	promstorage "github.com/prometheus/prometheus/storage"
 
-	"github.com/almanacdb/almanac/internal/promqlsuite"
+	"github.com/almanacdb/almanac"
+	"github.com/almanacdb/almanac/query/promqlsuite"
 )
 
 // TestPromQLSuiteOnAlmanacStorage runs Prometheus's own PromQL test suite
@@ -59,7 +62,7 @@ func TestPromQLSuiteOnAlmanacStorage(t *testing.T) {
 					results[name] = &fileResult{evals: strings.Count("\n"+string(src), "\neval"), dropped: dropped}
 				}
 				promqltest.RunTestWithStorage(t, script, engine, func(t testing.TB) promstorage.Storage {
-					return promqlsuite.NewStorage(t, chunkSamples)
+					return newTestStorage(t, chunkSamples)
 				})
 			})
 		}
@@ -85,3 +88,20 @@ func TestPromQLSuiteOnAlmanacStorage(t *testing.T) {
 	}
 }
 
+// newTestStorage opens almanac on an in-memory file system with no
+// retention and no out-of-order limit (the suite loads data at the epoch),
+// as a Prometheus storage. chunkSamples 0 means the default chunk size.
+func newTestStorage(t testing.TB, chunkSamples int) promstorage.Storage {
+	db, err := almanac.Open("promqltest", &almanac.Options{
+		FS:               vfs.NewMem(),
+		Retention:        -1,
+		OutOfOrderWindow: -1,
+		NoSync:           true,
+		MaxFutureSkew:    100 * 365 * 24 * time.Hour,
+		ChunkSamples:     chunkSamples,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db.PrometheusStorage()
+}

@@ -11,12 +11,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/prometheus/promql/promqltest"
 	promstorage "github.com/prometheus/prometheus/storage"
 
-	"github.com/almanacdb/almanac/internal/promqlsuite"
+	"github.com/almanacdb/almanac"
 	"github.com/almanacdb/almanac/query"
+	"github.com/almanacdb/almanac/query/promqlsuite"
 )
 
 var (
@@ -153,7 +156,7 @@ func TestPromQLSuiteChild(t *testing.T) {
 				t.Fatal(err)
 			}
 			promqltest.RunTestWithStorage(t, script, engine, func(tb testing.TB) promstorage.Storage {
-				return promqlsuite.NewStorage(tb, 0)
+				return newTestStorage(tb, 0)
 			})
 		})
 	}
@@ -194,4 +197,22 @@ func writeKnown(t *testing.T, failing []string) {
 	if err := os.WriteFile(knownFailuresPath, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newTestStorage opens almanac on an in-memory file system with no
+// retention and no out-of-order limit (the suite loads data at the epoch),
+// as a Prometheus storage. chunkSamples 0 means the default chunk size.
+func newTestStorage(t testing.TB, chunkSamples int) promstorage.Storage {
+	db, err := almanac.Open("promqltest", &almanac.Options{
+		FS:               vfs.NewMem(),
+		Retention:        -1,
+		OutOfOrderWindow: -1,
+		NoSync:           true,
+		MaxFutureSkew:    100 * 365 * 24 * time.Hour,
+		ChunkSamples:     chunkSamples,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db.PrometheusStorage()
 }

@@ -18,7 +18,6 @@ import (
 	promstorage "github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/util/teststorage"
 
-	"github.com/almanacdb/almanac/internal/promqlsuite"
 	"github.com/almanacdb/almanac/query"
 )
 
@@ -42,7 +41,7 @@ func TestDifferential(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 11))
 
 	prom := teststorage.New(t)
-	alm := promqlsuite.NewStorage(t, 0)
+	alm := newTestStorage(t, 0)
 	t.Cleanup(func() { alm.Close() })
 	data := genData(rng)
 	for _, st := range []promstorage.Storage{prom, alm} {

@@ -1,4 +1,4 @@
-// Package promqlsuite prepares Prometheus's PromQL test suite (the .test
+// Package promqlsuite is test support: it prepares Prometheus's PromQL test suite (the .test
 // files shipped in the pinned prometheus module) for almanac, which stores
 // float samples only: it finds the files, applies the documented rules
 // that drop native-histogram cases, and splits a file into one script per
@@ -14,31 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/cockroachdb/pebble/v2/vfs"
-	promstorage "github.com/prometheus/prometheus/storage"
-
-	"github.com/almanacdb/almanac"
 )
-
-// NewStorage opens almanac on an in-memory file system with no retention
-// and no out-of-order limit (the suite loads data at the epoch), as a
-// Prometheus storage. chunkSamples 0 means the default chunk size.
-func NewStorage(t testing.TB, chunkSamples int) promstorage.Storage {
-	db, err := almanac.Open("promqltest", &almanac.Options{
-		FS:               vfs.NewMem(),
-		Retention:        -1,
-		OutOfOrderWindow: -1,
-		NoSync:           true,
-		MaxFutureSkew:    100 * 365 * 24 * time.Hour,
-		ChunkSamples:     chunkSamples,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db.PrometheusStorage()
-}
 
 // TestdataDir finds promql/promqltest/testdata in the module cache.
 func TestdataDir(t testing.TB) string {
