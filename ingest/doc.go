@@ -13,7 +13,8 @@
 // (DecodePrometheus, with Prometheus's own parser), InfluxDB line protocol
 // (DecodeInflux), VictoriaMetrics's JSON lines (DecodeVMJSON) and CSV
 // (DecodeCSV with a ParseCSVFormat spec). ReadBody reads and decompresses
-// an import body (gzip or snappy) within a size limit. A line of a text
+// an import (or OTLP) body within a size limit: gzip, zstd, snappy framed
+// or block. A line of a text
 // body that cannot be parsed does not stop the others: it is listed in
 // Request.Invalid as a *LineError naming its line (and column where one
 // helps), and values the format carries but almanac does not store

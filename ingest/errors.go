@@ -18,8 +18,9 @@ var (
 	// larger than the limit.
 	ErrTooLarge = errors.New("request body too large")
 	// ErrCompression is returned for a body that is not valid in its
-	// compression: snappy (block format) or, for imports, gzip.
-	ErrCompression = errors.New("corrupt snappy compression")
+	// compression (snappy, or for imports and OTLP also gzip or zstd). The
+	// error's message names the compression: "corrupt gzip compression: ...".
+	ErrCompression = errors.New("corrupt compression")
 	// ErrMalformed is returned for a body that is not a valid protobuf
 	// message of the expected type.
 	ErrMalformed = errors.New("malformed protobuf message")

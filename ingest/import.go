@@ -2,12 +2,7 @@ package ingest
 
 import (
 	"bytes"
-	"compress/gzip"
-	"errors"
-	"fmt"
-	"io"
 	"iter"
-	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
 )
@@ -15,80 +10,6 @@ import (
 // MaxListedLines bounds Request.Invalid: an import body of garbage costs
 // a count, not a list as long as the body.
 const MaxListedLines = 100
-
-// ReadBody reads an import body within a size limit, decompressing it as
-// contentEncoding says: none (or "identity"), "gzip" (or "x-gzip"), or
-// "snappy" (block format, as remote write). maxBytes bounds the
-// decompressed body (0 means DefaultMaxBytes). Errors wrap
-// ErrUnsupportedMediaType, ErrTooLarge or ErrCompression, or are r's read
-// error.
-func ReadBody(r io.Reader, contentEncoding string, maxBytes int) ([]byte, error) {
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
-	}
-	switch enc := strings.ToLower(strings.TrimSpace(contentEncoding)); enc {
-	case "", "identity":
-		return readLimited(tagReader{r}, maxBytes, "body")
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(tagReader{r})
-		if err != nil {
-			return nil, compressionError(err)
-		}
-		defer zr.Close()
-		data, err := readLimited(zr, maxBytes, "decompressed body")
-		if err != nil {
-			return nil, compressionError(err)
-		}
-		return data, nil
-	case "snappy":
-		return readSnappy(r, maxBytes)
-	default:
-		return nil, fmt.Errorf("%w: content encoding %q, want gzip, snappy or none", ErrUnsupportedMediaType, enc)
-	}
-}
-
-// readError marks an error of the underlying reader, so it is not
-// mistaken for corrupt compression.
-type readError struct{ err error }
-
-func (e *readError) Error() string { return "reading body: " + e.err.Error() }
-func (e *readError) Unwrap() error { return e.err }
-
-// tagReader wraps the errors of r, except io.EOF, in a readError.
-type tagReader struct{ r io.Reader }
-
-func (t tagReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = &readError{err}
-	}
-	return n, err
-}
-
-// compressionError returns err as it is if it is a read error or the size
-// limit, and as ErrCompression otherwise.
-func compressionError(err error) error {
-	if _, ok := errors.AsType[*readError](err); ok || errors.Is(err, ErrTooLarge) {
-		return err
-	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return fmt.Errorf("%w: gzip: truncated body", ErrCompression)
-	}
-	return fmt.Errorf("%w: gzip: %v", ErrCompression, err)
-}
-
-// readLimited reads all of r, refusing more than maxBytes.
-func readLimited(r io.Reader, maxBytes int, what string) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, int64(maxBytes)+1))
-	if err != nil {
-		return nil, err // a readError, or gzip's own error
-	}
-	if n > int64(maxBytes) {
-		return nil, fmt.Errorf("%w: %s exceeds %d bytes", ErrTooLarge, what, maxBytes)
-	}
-	return buf.Bytes(), nil
-}
 
 // lines yields each line of data with its 1-based number, without the
 // line ending ("\n" or "\r\n"). A final line without a newline is yielded;

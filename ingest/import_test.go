@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"iter"
@@ -10,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/golang/snappy"
 )
 
 // render prints a decoded import readable: one line per sample, then the
@@ -67,39 +63,4 @@ func TestLines(t *testing.T) {
 	if n, l, ok := next(); !ok || n != 1 || string(l) != "a" {
 		t.Fatalf("first line %d %q %v", n, l, ok)
 	}
-}
-
-func TestReadBody(t *testing.T) {
-	const body = "up 1\n"
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(strings.Repeat(body, 100)))
-	zw.Close()
-	f := func(name string, in []byte, enc string, limit int, want string, wantErr error) {
-		t.Run(name, func(t *testing.T) {
-			got, err := ReadBody(bytes.NewReader(in), enc, limit)
-			if wantErr != nil {
-				if !errors.Is(err, wantErr) {
-					t.Fatalf("err %v, want %v", err, wantErr)
-				}
-				return
-			}
-			if err != nil || string(got) != want {
-				t.Fatalf("got %q, %v; want %q", got, err, want)
-			}
-		})
-	}
-	f("plain", []byte(body), "", 0, body, nil)
-	f("identity", []byte(body), "identity", 0, body, nil)
-	f("plain at limit", []byte(body), "", len(body), body, nil)
-	f("plain over limit", []byte(body), "", len(body)-1, "", ErrTooLarge)
-	f("gzip", gz.Bytes(), "gzip", 0, strings.Repeat(body, 100), nil)
-	f("x-gzip", gz.Bytes(), "X-Gzip", 0, strings.Repeat(body, 100), nil)
-	f("gzip over limit", gz.Bytes(), "gzip", 100, "", ErrTooLarge)
-	f("gzip truncated", gz.Bytes()[:gz.Len()-10], "gzip", 0, "", ErrCompression)
-	f("gzip garbage", []byte("not gzip at all"), "gzip", 0, "", ErrCompression)
-	f("gzip empty", nil, "gzip", 0, "", ErrCompression)
-	f("snappy", snappy.Encode(nil, []byte(body)), "snappy", 0, body, nil)
-	f("snappy garbage", []byte{0xff}, "snappy", 0, "", ErrCompression)
-	f("zstd", []byte(body), "zstd", 0, "", ErrUnsupportedMediaType)
 }

@@ -47,23 +47,23 @@ func readSnappy(r io.Reader, maxBytes int) ([]byte, error) {
 		maxCompressed = math.MaxUint32
 	}
 	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, int64(maxCompressed)+1))
+	n, err := buf.ReadFrom(io.LimitReader(tagReader{r}, int64(maxCompressed)+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading body: %w", err)
+		return nil, err // a readError
 	}
 	if n > int64(maxCompressed) {
 		return nil, fmt.Errorf("%w: compressed body exceeds %d bytes (limit %d bytes decompressed)", ErrTooLarge, maxCompressed, maxBytes)
 	}
 	size, err := snappy.DecodedLen(buf.Bytes())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCompression, err)
+		return nil, decompressError("snappy", err)
 	}
 	if size > maxBytes {
 		return nil, fmt.Errorf("%w: body decompresses to %d bytes, limit %d", ErrTooLarge, size, maxBytes)
 	}
 	data, err := snappy.Decode(nil, buf.Bytes())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCompression, err)
+		return nil, decompressError("snappy", err)
 	}
 	return data, nil
 }

@@ -43,23 +43,16 @@ func (s *Server) handleImportPrometheus(w http.ResponseWriter, r *http.Request) 
 }
 
 // readImport reads an import body within the write limit, decompressing
-// it as Content-Encoding says. It answers the request itself and returns
-// false on failure: 413 over the limit, 415 for an unknown encoding, 400
-// for corrupt compression.
+// it as Content-Encoding says (see readBody). It answers the request itself
+// and returns false on failure: 413 over the limit, 415 for an unknown
+// encoding, 400 for corrupt compression.
 func (s *Server) readImport(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := ingest.ReadBody(r.Body, r.Header.Get("Content-Encoding"), s.cfg.MaxWriteBytes)
-	if err == nil {
-		return body, true
+	body, code, err := s.readBody(r)
+	if err != nil {
+		http.Error(w, err.Error(), code)
+		return nil, false
 	}
-	code := http.StatusBadRequest
-	switch _, tooBig := errors.AsType[*http.MaxBytesError](err); {
-	case tooBig || errors.Is(err, ingest.ErrTooLarge):
-		code = http.StatusRequestEntityTooLarge
-	case errors.Is(err, ingest.ErrUnsupportedMediaType):
-		code = http.StatusUnsupportedMediaType
-	}
-	http.Error(w, err.Error(), code)
-	return nil, false
+	return body, true
 }
 
 // storeImport stores what an import decoder returned and answers as

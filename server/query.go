@@ -30,7 +30,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.runQuery(w, r, limit, func(ctx context.Context, opts promql.QueryOpts, qs string) (promql.Query, error) {
-		return s.engine.NewInstantQuery(ctx, s.storage, opts, qs, ts)
+		return s.engineFor(qs).NewInstantQuery(ctx, s.storage, opts, qs, ts)
 	})
 }
 
@@ -69,7 +69,7 @@ func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.runQuery(w, r, limit, func(ctx context.Context, opts promql.QueryOpts, qs string) (promql.Query, error) {
-		return s.engine.NewRangeQuery(ctx, s.storage, opts, qs, start, end, step)
+		return s.engineFor(qs).NewRangeQuery(ctx, s.storage, opts, qs, start, end, step)
 	})
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/almanacdb/almanac"
 	"github.com/almanacdb/almanac/ingest"
+	"github.com/almanacdb/almanac/query"
 )
 
 // Config configures a Server. The zero value of every field means the
@@ -57,6 +58,24 @@ type Config struct {
 	// Version is reported by /api/v1/status/buildinfo. Default: the main
 	// module's version from the build info, or "dev".
 	Version string
+	// Retention is reported as storageRetention by
+	// /api/v1/status/runtimeinfo, since almanac.DB does not expose its
+	// options: pass the retention the DB was opened with, defaults applied
+	// (almanac.Options.Retention, or 30 days when that was zero). Zero
+	// reports "" (unknown); negative, "forever".
+	Retention time.Duration
+	// Flags is served by /api/v1/status/flags, flag name to value, as
+	// Prometheus serves its command line. Default: none ({}).
+	Flags map[string]string
+	// EnableAdminAPI turns on /api/v1/admin/tsdb/*, which can delete data;
+	// like Prometheus's --web.enable-admin-api. When false (the default)
+	// they answer Prometheus's 500 "unavailable": "admin APIs disabled".
+	EnableAdminAPI bool
+	// Engine chooses the PromQL engine: "auto" (the default) evaluates
+	// standard PromQL with Prometheus's engine and what only almanac's
+	// engine understands (its analytics functions, MetricsQL) with
+	// almanac's; "almanac" and "prometheus" use one engine for everything.
+	Engine string
 }
 
 func (c *Config) ensureDefaults() {
@@ -87,6 +106,9 @@ func (c *Config) ensureDefaults() {
 	if c.Version == "" {
 		c.Version = buildVersion()
 	}
+	if c.Engine == "" {
+		c.Engine = EngineAuto
+	}
 }
 
 // Server is almanac's HTTP API on one database. It is an http.Handler and
@@ -96,8 +118,9 @@ type Server struct {
 	cfg     Config
 	logger  *slog.Logger
 	storage promstorage.Storage // db as Prometheus storage; never closed here
-	engine  *promql.Engine
-	queries chan struct{} // a token per query being evaluated
+	engine  *promql.Engine      // Prometheus's
+	almanac query.PromEngine    // almanac's
+	queries chan struct{}       // a token per query being evaluated
 	parser  parser.Parser
 	metrics *metrics
 	handler http.Handler
@@ -133,9 +156,39 @@ func New(db *almanac.DB, cfg Config) *Server {
 		NoStepSubqueryIntervalFn: func(int64) int64 { return time.Minute.Milliseconds() },
 		Parser:                   s.parser,
 	})
+	s.almanac = query.PromEngine{Engine: query.NewEngine(query.Options{
+		LookbackDelta:          cfg.LookbackDelta,
+		MaxSamples:             cfg.MaxSamples,
+		Timeout:                cfg.QueryTimeout,
+		NoStepSubqueryInterval: time.Minute,
+	})}
 	s.handler = s.routes()
 	s.ready.Store(true)
 	return s
+}
+
+// Engines Config.Engine names.
+const (
+	EngineAuto       = "auto"
+	EngineAlmanac    = "almanac"
+	EnginePrometheus = "prometheus"
+)
+
+// engineFor picks the engine that evaluates qs (see Config.Engine).
+func (s *Server) engineFor(qs string) promql.QueryEngine {
+	switch s.cfg.Engine {
+	case EngineAlmanac:
+		return s.almanac
+	case EnginePrometheus:
+		return s.engine
+	}
+	if _, err := s.parser.ParseExpr(qs); err != nil {
+		// Not Prometheus's PromQL: almanac's functions or MetricsQL?
+		if _, err := s.almanac.Engine.Parse(qs, time.Unix(0, 0), time.Unix(0, 0), 0); err == nil {
+			return s.almanac
+		}
+	}
+	return s.engine
 }
 
 // SetReady sets what /-/ready answers: 200 when ready, 503 when not (for
@@ -152,7 +205,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // body limit, then the router.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	get, getPost := []string{"GET"}, []string{"GET", "POST"}
+	get, getPost, postPut := []string{"GET"}, []string{"GET", "POST"}, []string{"POST", "PUT"}
 	for _, rt := range []struct {
 		methods []string
 		path    string
@@ -165,6 +218,7 @@ func (s *Server) routes() http.Handler {
 		{[]string{"POST"}, "/api/v1/import/csv", s.handleImportCSV},
 		{[]string{"POST"}, "/write", s.handleImportInflux},
 		{[]string{"POST"}, "/api/v2/write", s.handleImportInflux},
+		{[]string{"POST"}, "/api/v1/otlp/v1/metrics", s.handleOTLP},
 		{getPost, "/api/v1/query", s.handleQuery},
 		{getPost, "/api/v1/query_range", s.handleQueryRange},
 		{getPost, "/api/v1/labels", s.handleLabels},
@@ -172,9 +226,20 @@ func (s *Server) routes() http.Handler {
 		{getPost, "/api/v1/series", s.handleSeries},
 		{getPost, "/api/v1/export", s.handleExport},
 		{getPost, "/api/v1/export/csv", s.handleExportCSV},
+		{getPost, "/api/v1/export/parquet", s.handleExportParquet},
 		{get, "/api/v1/metadata", s.handleMetadata},
 		{getPost, "/api/v1/query_exemplars", s.handleExemplars},
 		{get, "/api/v1/status/buildinfo", s.handleBuildInfo},
+		{get, "/api/v1/status/runtimeinfo", s.handleRuntimeInfo},
+		{get, "/api/v1/status/flags", s.handleFlags},
+		{get, "/api/v1/status/config", s.handleConfig},
+		{get, "/api/v1/status/walreplay", s.handleWALReplay},
+		{get, "/api/v1/status/tsdb", s.handleTSDBStatus},
+		{getPost, "/api/v1/format_query", s.handleFormatQuery},
+		{get, "/api/v1/rules", s.handleRules},
+		{get, "/api/v1/alerts", s.handleAlerts},
+		{postPut, "/api/v1/admin/tsdb/delete_series", s.handleDeleteSeries},
+		{postPut, "/api/v1/admin/tsdb/clean_tombstones", s.handleCleanTombstones},
 		{get, "/-/healthy", s.handleHealthy},
 		{get, "/-/ready", s.handleReady},
 		{get, "/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{

@@ -34,6 +34,9 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
+	promapi "github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 )
@@ -199,6 +202,85 @@ func TestE2EPrometheusRemoteWriteAndRead(t *testing.T) {
 			line := sc.Text()
 			if strings.HasPrefix(line, "almanac_remote_write_samples_dropped_total") && !strings.HasSuffix(line, " 0") {
 				t.Errorf("almanac refused remote-write samples: %s", line)
+			}
+		}
+	})
+
+	t.Run("client_golang", func(t *testing.T) {
+		// Prometheus's Go API client works against almanac unchanged and
+		// gets the answers Prometheus gives.
+		apis := map[string]promv1.API{}
+		for name, u := range map[string]string{"prometheus": promURL, "almanac": almURL} {
+			c, err := promapi.NewClient(promapi.Config{Address: u})
+			if err != nil {
+				t.Fatal(err)
+			}
+			apis[name] = promv1.NewAPI(c)
+		}
+		ctx := t.Context()
+		for _, q := range []string{`up`, `sum by (mode) (rate(node_cpu_seconds_total[10s]))`} {
+			var vals [2]model.Value
+			for i, name := range []string{"prometheus", "almanac"} {
+				v, _, _, err := apis[name].QueryRange(ctx, q, promv1.Range{Start: T.Add(-30 * time.Second), End: T, Step: 5 * time.Second})
+				if err != nil {
+					t.Fatalf("%s: QueryRange(%s): %v", name, q, err)
+				}
+				vals[i] = v
+			}
+			if vals[0].String() != vals[1].String() {
+				t.Errorf("QueryRange(%s):\nprometheus %s\nalmanac    %s", q, vals[0], vals[1])
+			}
+		}
+		if _, err := apis["almanac"].Buildinfo(ctx); err != nil {
+			t.Errorf("Buildinfo: %v", err)
+		}
+		if _, err := apis["almanac"].Runtimeinfo(ctx); err != nil {
+			t.Errorf("Runtimeinfo: %v", err)
+		}
+		if _, err := apis["almanac"].Flags(ctx); err != nil {
+			t.Errorf("Flags: %v", err)
+		}
+		if _, err := apis["almanac"].Rules(ctx, nil); err != nil {
+			t.Errorf("Rules: %v", err)
+		}
+		if _, err := apis["almanac"].TSDB(ctx); err != nil {
+			t.Errorf("TSDB: %v", err)
+		}
+		names, _, _, err := apis["almanac"].LabelValues(ctx, "__name__", []string{`{job="node"}`}, T.Add(-30*time.Second), T)
+		if err != nil || len(names) == 0 {
+			t.Errorf("LabelValues(__name__) = %v, %v", names, err)
+		}
+		sets, _, _, err := apis["almanac"].Series(ctx, []string{`up`}, T.Add(-30*time.Second), T)
+		if err != nil || len(sets) != 2 {
+			t.Errorf("Series(up) = %v, %v; want the 2 targets", sets, err)
+		}
+	})
+
+	t.Run("promtool", func(t *testing.T) {
+		// promtool, Prometheus's command-line client, gets the same text
+		// from almanac as from Prometheus.
+		promtool := e2eFindTool(t, "promtool")
+		for _, args := range [][]string{
+			{"query", "instant", "--time=" + e2eTime(T), "%s", `sum by (mode) (node_cpu_seconds_total)`},
+			{"query", "range", "--start=" + e2eTime(T.Add(-20*time.Second)), "--end=" + e2eTime(T), "--step=5s", "%s", `count(up)`},
+			{"query", "series", "--match=up", "--start=" + e2eTime(T.Add(-20*time.Second)), "--end=" + e2eTime(T), "%s"},
+		} {
+			var outs [2]string
+			for i, u := range []string{promURL, almURL} {
+				a := slices.Clone(args)
+				for j := range a {
+					if a[j] == "%s" {
+						a[j] = u
+					}
+				}
+				out, err := exec.Command(promtool, a...).CombinedOutput()
+				if err != nil {
+					t.Fatalf("promtool %v: %v\n%s", a, err, out)
+				}
+				outs[i] = string(out)
+			}
+			if outs[0] != outs[1] {
+				t.Errorf("promtool %v:\nprometheus:\n%s\nalmanac:\n%s", args, outs[0], outs[1])
 			}
 		}
 	})

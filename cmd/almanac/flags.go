@@ -33,6 +33,8 @@ type serveConfig struct {
 	LookbackDelta        time.Duration
 	MaxConcurrentQueries int
 	MaxSamples           int
+	// Engine is server.Config.Engine.
+	Engine string
 	// Flags holds every flag's effective value, for /api/v1/status/flags.
 	Flags map[string]string
 }
@@ -41,6 +43,7 @@ type serveConfig struct {
 // on the command line, from its ALMANAC_* environment variable.
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	cfg := serveConfig{
+		Engine:    "auto",
 		Data:      "./data",
 		Listen:    "localhost:9494",
 		Retention: 30 * 24 * time.Hour,
@@ -62,6 +65,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Var((*durationFlag)(&cfg.LookbackDelta), "lookback-delta", "how far back an instant selector looks for a sample (default 5m)")
 	fs.IntVar(&cfg.MaxConcurrentQueries, "max-concurrent-queries", 0, "queries evaluated at once; more wait (default 20)")
 	fs.IntVar(&cfg.MaxSamples, "max-samples", 0, "samples one query may hold in memory (default 50000000)")
+	fs.StringVar(&cfg.Engine, "engine", "auto", "PromQL engine: auto (Prometheus's for standard PromQL, almanac's for its analytics functions and MetricsQL), almanac or prometheus")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: almanac serve [flags]\n\nEvery flag can also be set by an environment variable, e.g. ALMANAC_DATA, ALMANAC_NO_SYNC.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -90,6 +94,11 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if cfg.Data == "" {
 		return cfg, errors.New("--data must not be empty")
+	}
+	switch cfg.Engine {
+	case "auto", "almanac", "prometheus":
+	default:
+		return cfg, fmt.Errorf("unknown --engine %q: use auto, almanac or prometheus", cfg.Engine)
 	}
 	if cfg.MaxConcurrentQueries < 0 || cfg.MaxSamples < 0 || cfg.QueryTimeout < 0 || cfg.LookbackDelta < 0 {
 		return cfg, errors.New("query limits must not be negative")

@@ -1,9 +1,10 @@
 // Command almanac runs the almanac time-series database as a server, and
-// queries and exports a running one.
+// queries, exports and imports into a running one.
 //
 //	almanac serve --data DIR --listen HOST:PORT [--retention 30d] [--ooo-window 1h] [--max-future 1h] [--no-sync]
 //	almanac query [--url URL] [--time T | --start T --end T --step D] [--format table|json|csv] EXPR
 //	almanac export [--url URL] --match SELECTOR... [--start T] [--end T] [--format jsonl|csv]
+//	almanac import [--url URL | --data DIR] [--format auto|prometheus|openmetrics|influx|jsonl|csv] FILE...
 //	almanac version
 //
 // Every serve flag can also be set by an environment variable: ALMANAC_
@@ -32,6 +33,7 @@ commands:
   serve     serve a data directory over HTTP (Prometheus remote write and query API)
   query     run a PromQL query against a running almanac
   export    stream raw samples of matching series from a running almanac
+  import    load files (Prometheus text, InfluxDB line protocol, JSON lines, CSV) into almanac
   version   print the version
 
 Run 'almanac <command> -h' for the flags of a command.
@@ -76,6 +78,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return runExport(ctx, args[1:], time.Now(), stdout, stderr)
+	case "import":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runImport(ctx, args[1:], getenv, time.Now(), os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "almanac %s (%s)\n", version(), runtime.Version())
 		return 0

@@ -67,7 +67,7 @@ func serve(ctx context.Context, stopSignals func(), cfg serveConfig, stdout io.W
 	}
 	srv := server.New(db, server.Config{
 		Registry: reg, Logger: logger, BearerToken: token,
-		EnableAdminAPI: cfg.EnableAdminAPI, Retention: cfg.Retention, Flags: cfg.Flags,
+		EnableAdminAPI: cfg.EnableAdminAPI, Engine: cfg.Engine, Retention: cfg.Retention, Flags: cfg.Flags,
 		QueryTimeout: cfg.QueryTimeout, LookbackDelta: cfg.LookbackDelta,
 		MaxConcurrentQueries: cfg.MaxConcurrentQueries, MaxSamples: cfg.MaxSamples,
 	})
