@@ -3,22 +3,27 @@
 // remote-write into almanac and Grafana's Prometheus data source can read
 // from it unchanged.
 //
-// New returns a *Server, an http.Handler with these routes:
+// New returns a *Server, an http.Handler with these routes (docs/server.md
+// has the parameters and answers of each):
 //
-//	POST     /api/v1/write               remote write 1.0 and 2.0 (by Content-Type)
-//	GET|POST /api/v1/query               instant query
-//	GET|POST /api/v1/query_range         range query
-//	GET|POST /api/v1/labels              label names
-//	GET      /api/v1/label/<name>/values label values
-//	GET|POST /api/v1/series              series by match[]
-//	GET      /api/v1/metadata            metric metadata (empty for now)
-//	GET|POST /api/v1/query_exemplars     exemplars (empty for now)
-//	GET      /api/v1/status/buildinfo    version
-//	GET      /-/healthy, /-/ready        liveness and readiness
-//	GET      /metrics                    the server's registry
+//	POST     /api/v1/write                 remote write 1.0 and 2.0 (by Content-Type)
+//	POST     /api/v1/read                  remote read (sampled and streamed chunks)
+//	POST     /api/v1/otlp/v1/metrics       OpenTelemetry OTLP/HTTP metrics
+//	POST     /api/v1/import[/prometheus|/csv], /write, /api/v2/write  imports
+//	GET|POST /api/v1/export[/csv|/parquet] exports
+//	GET|POST /api/v1/query, /api/v1/query_range, /api/v1/format_query
+//	GET|POST /api/v1/labels, /api/v1/series; GET /api/v1/label/<name>/values
+//	GET      /api/v1/metadata, /api/v1/query_exemplars (empty for now)
+//	GET      /api/v1/status/{buildinfo,runtimeinfo,flags,config,walreplay,tsdb}
+//	GET      /api/v1/rules, /api/v1/alerts (empty: no rule evaluation yet)
+//	POST|PUT /api/v1/admin/tsdb/{delete_series,clean_tombstones} (Config.EnableAdminAPI)
+//	GET      /-/healthy, /-/ready          liveness and readiness
+//	GET      /metrics                      the server's registry
 //
-// PromQL is evaluated for now by Prometheus's own engine (promql.Engine)
-// over DB.PrometheusStorage, with experimental functions enabled. Answers,
+// PromQL is evaluated by Prometheus's engine over DB.PrometheusStorage when
+// it is standard PromQL, and by almanac's engine (package query) when only
+// almanac's parser accepts it: almanac's analytics functions and MetricsQL
+// (Config.Engine chooses one engine for everything instead). Answers,
 // parameters, error types and status codes are Prometheus's.
 //
 // A remote-write batch that almanac rejects is not refused as a whole: the
