@@ -21,7 +21,7 @@ func (p promStorage) EngineStorage() query.Storage { return queryStorage{p.db} }
 type queryStorage struct{ db *DB }
 
 func (s queryStorage) Select(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) (query.SeriesSet, error) {
-	set, err := s.db.st.Select(ctx, mint, maxt, ms...)
+	set, err := s.db.st.SelectInCreationOrder(ctx, mint, maxt, ms...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,14 @@
 package query
 
 import (
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/promql/parser/posrange"
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/almanacdb/almanac/query/internal/fn"
@@ -25,7 +29,9 @@ func (ev *evaluator) call(e *parser.Call, g grid) value {
 	case "scalar":
 		return ev.scalarOf(ev.eval(e.Args[0], g), g)
 	case "timestamp":
-		return ev.timestamp(e, g)
+		return ev.timestamp(e, g, false)
+	case "start_timestamp":
+		return ev.timestamp(e, g, true)
 	case "absent":
 		return ev.absent(e, g)
 	case "absent_over_time":
@@ -108,6 +114,7 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 		ev.failf("function %q is not supported by almanac's engine yet", e.Func.Name)
 	}
 	var scalars [][]float64
+	var scalarPos []posrange.PositionRange
 	var strs []string
 	for i, a := range e.Args {
 		if i == argIdx {
@@ -117,12 +124,25 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 		switch v.typ {
 		case parser.ValueTypeScalar:
 			scalars = append(scalars, v.scalar)
+			scalarPos = append(scalarPos, a.PositionRange())
 		case parser.ValueTypeString:
 			strs = append(strs, v.str)
 		}
 	}
-	rv := ev.rangeArg(e.Args[argIdx], g)
 	anchored, smoothed := rangeModifiers(e.Args[argIdx])
+	switch {
+	case anchored:
+		if _, ok := promql.AnchoredSafeFunctions[e.Func.Name]; !ok {
+			ev.failf("anchored modifier can only be used with: %s - not with %s", strings.Join(slices.Sorted(maps.Keys(promql.AnchoredSafeFunctions)), ", "), e.Func.Name)
+		}
+	case smoothed:
+		if _, ok := promql.SmoothedSafeFunctions[e.Func.Name]; !ok {
+			ev.failf("smoothed modifier can only be used with: %s - not with %s", strings.Join(slices.Sorted(maps.Keys(promql.SmoothedSafeFunctions)), ", "), e.Func.Name)
+		}
+	}
+	rv := ev.rangeArg(e.Args[argIdx], g)
+	steps := g.times()
+	errs := make([]error, len(rv.matrix))
 	out := make([]fn.Series, len(rv.matrix))
 	var upper []fn.Series
 	if isBand {
@@ -133,7 +153,7 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 	ev.parallel(len(rv.matrix), func(i int) {
 		in := rv.matrix[i]
 		c := &fn.RangeCall{
-			Ends: rv.ends, Range: rv.rng, Scalars: scalars, Strings: strs,
+			Ends: rv.ends, Range: rv.rng, Steps: steps, Scalars: scalars, ScalarPos: scalarPos, Strings: strs,
 			In: in.Samples, Out: fn.NewValues(len(rv.ends)),
 			Anchored: anchored, Smoothed: smoothed,
 			UseStartTimestamps: ev.opts.UseStartTimestamps,
@@ -150,6 +170,10 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 			return
 		}
 		impl.Call(c)
+		if c.Err != nil {
+			errs[i] = c.Err
+			return
+		}
 		dropName := true
 		if impl.KeepName {
 			dropName = in.dropName
@@ -158,6 +182,11 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 	})
 	for _, a := range annos {
 		ev.warn(a)
+	}
+	for _, err := range errs {
+		if err != nil {
+			ev.fail(err)
+		}
 	}
 	out = append(out, upper...)
 	kept := out[:0]
@@ -203,9 +232,15 @@ func unwrap(e parser.Expr) parser.Expr {
 }
 
 // timestamp is timestamp(): for a selector, the timestamp of the sample
-// each step selected; for anything else, the step time.
-func (ev *evaluator) timestamp(e *parser.Call, g grid) value {
+// each step selected; for anything else, the step time. With start it is
+// start_timestamp(): the selected sample's start timestamp (0 when it has
+// none), only for a selector and only when start timestamps are used.
+func (ev *evaluator) timestamp(e *parser.Call, g grid, start bool) value {
 	vs, ok := unwrap(e.Args[0]).(*parser.VectorSelector)
+	if start && (!ok || !ev.opts.UseStartTimestamps) {
+		ev.eval(e.Args[0], g) // for its errors
+		return value{typ: parser.ValueTypeVector}
+	}
 	if !ok {
 		v := ev.eval(e.Args[0], g)
 		for i := range v.series {
@@ -224,7 +259,7 @@ func (ev *evaluator) timestamp(e *parser.Call, g grid) value {
 		return value{typ: parser.ValueTypeVector}
 	}
 	out := value{typ: parser.ValueTypeVector}
-	ev.selectSeries(vs, slices.Min(refs)-ev.lookback+1, slices.Max(refs), func(lset labels.Labels, ts []int64, vals []float64, _ []int64) {
+	ev.selectSeries(vs, slices.Min(refs)-ev.lookback+1, slices.Max(refs), func(lset labels.Labels, ts []int64, vals []float64, sts []int64) {
 		res := fn.NewValues(len(refs))
 		present := false
 		for i, r := range refs {
@@ -233,7 +268,14 @@ func (ev *evaluator) timestamp(e *parser.Call, g grid) value {
 				continue
 			}
 			if t := ts[j-1]; t > r-ev.lookback && !stale(vals[j-1]) {
-				res[i] = float64(t) / 1000
+				switch {
+				case !start:
+					res[i] = float64(t) / 1000
+				case sts != nil:
+					res[i] = float64(sts[j-1]) / 1000
+				default:
+					res[i] = 0
+				}
 				present = true
 			}
 		}

@@ -143,7 +143,13 @@ func (e *Engine) Range(ctx context.Context, st Storage, q string, start, end tim
 func (e *Engine) Parse(q string, start, end time.Time, step time.Duration) (parser.Expr, error) {
 	expr, err := e.parser.ParseExpr(q)
 	if err != nil {
-		return nil, err
+		// Not PromQL: MetricsQL (docs/metricsql.md)? If not that either,
+		// Prometheus's error stands.
+		mexpr, merr := e.parseMetricsQL(q, start, end, step)
+		if errors.Is(merr, errNotMetricsQL) {
+			return nil, err
+		}
+		return mexpr, merr
 	}
 	if step > 0 && expr.Type() != parser.ValueTypeVector && expr.Type() != parser.ValueTypeScalar {
 		return nil, fmt.Errorf("invalid expression type %q for range query, must be Scalar or instant Vector", parser.DocumentedType(expr.Type()))
@@ -228,8 +234,14 @@ func (ev *evaluator) result(v value, g grid, instant bool) (parser.Value, error)
 				lset = lset.DropReserved(isMetadataLabel)
 			}
 			out := promql.Series{Metric: lset}
+			if v.anchored || v.smoothed {
+				ts, vs := fn.ExtendWindow(s.T, s.V, s.ST, v.ends[0]-v.rng, v.ends[0], ev.lookback, v.smoothed)
+				for i, t := range ts {
+					out.Floats = append(out.Floats, promql.FPoint{T: t, F: vs[i]})
+				}
+			}
 			for i, t := range s.T {
-				if t > v.ends[0]-v.rng && t <= v.ends[0] {
+				if !v.anchored && !v.smoothed && t > v.ends[0]-v.rng && t <= v.ends[0] {
 					out.Floats = append(out.Floats, promql.FPoint{T: t, F: s.V[i]})
 				}
 			}
@@ -237,6 +249,7 @@ func (ev *evaluator) result(v value, g grid, instant bool) (parser.Value, error)
 				m = append(m, out)
 			}
 		}
+		slices.SortFunc(m, func(a, b promql.Series) int { return labels.Compare(a.Metric, b.Metric) })
 		return m, nil
 	}
 	out := dropNames(v.series)

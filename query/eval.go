@@ -25,6 +25,8 @@ type value struct {
 	matrix []rangeSeries
 	ends   []int64
 	rng    int64
+	// anchored and smoothed: the selector's range modifiers.
+	anchored, smoothed bool
 }
 
 // rangeSeries is one series of a range vector.
@@ -309,9 +311,13 @@ func (ev *evaluator) smoothedSelector(vs *parser.VectorSelector, refs []int64) v
 	return out
 }
 
-// sanitize keeps the absent marker out of the data.
+// sanitize keeps the absent marker out of the data: an input NaN whose
+// payload is the marker's, with either sign and either quiet bit (so
+// that neither negation nor quieting can turn it into the marker), is
+// read as an ordinary NaN.
 func sanitize(v float64) float64 {
-	if fn.IsAbsent(v) {
+	const sign, quiet = 1 << 63, 1 << 51
+	if math.Float64bits(v)&^sign|quiet == fn.AbsentBits {
 		return math.NaN()
 	}
 	return v
@@ -326,7 +332,7 @@ func (ev *evaluator) rangeArg(e parser.Expr, g grid) value {
 		vs := e.VectorSelector.(*parser.VectorSelector)
 		rng := e.Range.Milliseconds()
 		ends := refTimes(g, vs.Timestamp, vs.OriginalOffset.Milliseconds())
-		out := value{typ: parser.ValueTypeMatrix, ends: ends, rng: rng}
+		out := value{typ: parser.ValueTypeMatrix, ends: ends, rng: rng, anchored: vs.Anchored, smoothed: vs.Smoothed}
 		if len(ends) == 0 {
 			return out
 		}

@@ -74,6 +74,19 @@ type SeriesSet struct {
 // Select returns the series matching all matchers that have samples in
 // [mint, maxt], sorted by their labels.
 func (db *DB) Select(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) (*SeriesSet, error) {
+	return db.sel(ctx, mint, maxt, true, ms)
+}
+
+// SelectInCreationOrder is Select without the sort: series come in the
+// order they were created, the order Prometheus's head returns them in.
+// PromQL does not define series order, but it decides how ties in topk
+// break and how sums round, so the query engine reads in this order to
+// give Prometheus's answers bit for bit on the same data.
+func (db *DB) SelectInCreationOrder(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) (*SeriesSet, error) {
+	return db.sel(ctx, mint, maxt, false, ms)
+}
+
+func (db *DB) sel(ctx context.Context, mint, maxt int64, sorted bool, ms []*labels.Matcher) (*SeriesSet, error) {
 	if mint > maxt {
 		return &SeriesSet{}, nil
 	}
@@ -128,7 +141,9 @@ func (db *DB) Select(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 			return nil, err
 		}
 	}
-	slices.SortFunc(ss.order, func(a, b int) int { return labels.Compare(ss.labels[a], ss.labels[b]) })
+	if sorted {
+		slices.SortFunc(ss.order, func(a, b int) int { return labels.Compare(ss.labels[a], ss.labels[b]) })
+	}
 	lower := []byte{prefixChunk}
 	if ss.it, err = ss.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: []byte{prefixChunk + 1}}); err != nil {
 		ss.Close()
