@@ -189,7 +189,7 @@ func (e *Engine) execExpr(ctx context.Context, st Storage, expr parser.Expr, sta
 	if err != nil {
 		return res, err
 	}
-	if res.Value, err = ev.result(v, g, step == 0); err != nil {
+	if res.Value, err = ev.result(expr, v, g, step == 0); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -213,7 +213,7 @@ func (ev *evaluator) run(expr parser.Expr, g grid) (v value, err error) {
 
 // result turns the evaluated value into Prometheus's result types, with
 // delayed metric-name removal applied.
-func (ev *evaluator) result(v value, g grid, instant bool) (parser.Value, error) {
+func (ev *evaluator) result(expr parser.Expr, v value, g grid, instant bool) (parser.Value, error) {
 	switch v.typ {
 	case parser.ValueTypeScalar:
 		if instant {
@@ -264,6 +264,11 @@ func (ev *evaluator) result(v value, g grid, instant bool) (parser.Value, error)
 				vec = append(vec, promql.Sample{Metric: s.Labels, T: g.start, F: s.V[0]})
 			}
 		}
+		if !ordered(expr) {
+			// Order is not part of PromQL except after sort functions and
+			// topk/bottomk; label order makes answers reproducible.
+			slices.SortFunc(vec, func(a, b promql.Sample) int { return labels.Compare(a.Metric, b.Metric) })
+		}
 		return vec, nil
 	}
 	m := make(promql.Matrix, 0, len(out))
@@ -280,6 +285,28 @@ func (ev *evaluator) result(v value, g grid, instant bool) (parser.Value, error)
 	}
 	slices.SortFunc(m, func(a, b promql.Series) int { return labels.Compare(a.Metric, b.Metric) })
 	return m, nil
+}
+
+// ordered reports whether an instant query's result order means
+// something: when it sorts, or ranks with topk/bottomk/limitk.
+func ordered(expr parser.Expr) bool {
+	found := false
+	mqlWalk(expr, func(n parser.Node) bool {
+		switch n := n.(type) {
+		case *parser.Call:
+			switch n.Func.Name {
+			case "sort", "sort_desc", "sort_by_label", "sort_by_label_desc":
+				found = true
+			}
+		case *parser.AggregateExpr:
+			switch n.Op {
+			case parser.TOPK, parser.BOTTOMK, parser.LIMITK, parser.LIMIT_RATIO:
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // isMetadataLabel says which labels delayed name removal drops: the

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func TestEngines(t *testing.T) {
 		for inst := range 2 {
 			var smp []almanac.Sample
 			for k := range 40 {
-				smp = append(smp, almanac.Sample{T: now.Add(time.Duration(k-40) * 15 * time.Second).UnixMilli(), V: float64((k + 1) * (i + inst + 1))})
+				smp = append(smp, almanac.Sample{T: now.Add(time.Duration(k-40) * 15 * time.Second).UnixMilli(), V: float64((k + 1) * (2*i + inst + 1))})
 			}
 			ss = append(ss, series{lset: labels.FromStrings("__name__", "requests_total", "job", job, "instance", string(rune('a'+inst))), samples: smp})
 		}
@@ -62,10 +63,29 @@ func TestEngines(t *testing.T) {
 			}
 		}
 	}
-	// A query only almanac's engine parses is answered in auto mode (and
-	// refused by Prometheus's engine with its parse error).
 	if s := envs[EngineAuto].srv; s.engineFor(`requests_total`) != s.engine {
 		t.Errorf("auto mode sends standard PromQL to almanac's engine")
+	}
+	// MetricsQL is answered in auto mode by almanac's engine, refused by
+	// Prometheus's with its parse error; what almanac does not support is
+	// said so.
+	at := url.Values{"time": {formatUnix(now)}}
+	for _, tc := range []struct {
+		engine, query string
+		code          int
+		want          string
+	}{
+		{EngineAuto, `rate(requests_total[1m]) keep_metric_names`, http.StatusOK, `"__name__":"requests_total"`},
+		{EngineAuto, `WITH (r = requests_total{job="api"}) sum(r)`, http.StatusOK, `"value":[`},
+		{EngineAuto, `rate(requests_total)`, http.StatusBadRequest, `not supported`},
+		{EnginePrometheus, `WITH (r = requests_total) sum(r)`, http.StatusBadRequest, `parse error`},
+		{EngineAuto, `sum(requests_total`, http.StatusBadRequest, `parse error`},
+	} {
+		params := url.Values{"query": {tc.query}, "time": at["time"]}
+		code, body := envs[tc.engine].get("/api/v1/query", params)
+		if code != tc.code || !strings.Contains(body, tc.want) {
+			t.Errorf("%s on %s: %d %s; want %d containing %q", tc.query, tc.engine, code, body, tc.code, tc.want)
+		}
 	}
 }
 

@@ -183,8 +183,11 @@ func (s *Server) engineFor(qs string) promql.QueryEngine {
 		return s.engine
 	}
 	if _, err := s.parser.ParseExpr(qs); err != nil {
-		// Not Prometheus's PromQL: almanac's functions or MetricsQL?
-		if _, err := s.almanac.Engine.Parse(qs, time.Unix(0, 0), time.Unix(0, 0), 0); err == nil {
+		// Not Prometheus's PromQL: almanac's functions or MetricsQL? A
+		// MetricsQL construct almanac does not support is almanac's to
+		// explain; any other parse error is Prometheus's.
+		_, err := s.almanac.Engine.Parse(qs, time.Unix(0, 0), time.Unix(0, 0), 0)
+		if err == nil || errors.Is(err, query.ErrMetricsQLUnsupported) {
 			return s.almanac
 		}
 	}
