@@ -154,6 +154,9 @@ func (e *Engine) Parse(q string, start, end time.Time, step time.Duration) (pars
 	if step > 0 && expr.Type() != parser.ValueTypeVector && expr.Type() != parser.ValueTypeScalar {
 		return nil, fmt.Errorf("invalid expression type %q for range query, must be Scalar or instant Vector", parser.DocumentedType(expr.Type()))
 	}
+	if err := CheckAnalytics(expr); err != nil {
+		return nil, err // a bad method name is a bad query, not an empty answer
+	}
 	return promql.PreprocessExpr(expr, start, end, step)
 }
 

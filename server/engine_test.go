@@ -78,6 +78,9 @@ func TestEngines(t *testing.T) {
 		{EngineAuto, `rate(requests_total[1m]) keep_metric_names`, http.StatusOK, `"__name__":"requests_total"`},
 		{EngineAuto, `WITH (r = requests_total{job="api"}) sum(r)`, http.StatusOK, `"value":[`},
 		{EngineAuto, `rate(requests_total)`, http.StatusBadRequest, `not supported`},
+		{EngineAuto, `anomaly_score(requests_total[5m])`, http.StatusOK, `"resultType":"vector"`},
+		{EngineAuto, `anomaly_score(requests_total[5m], "madd")`, http.StatusBadRequest, `unknown method \"madd\"`},
+		{EnginePrometheus, `seasonality(requests_total[5m])`, http.StatusBadRequest, `unknown function`},
 		{EnginePrometheus, `WITH (r = requests_total) sum(r)`, http.StatusBadRequest, `parse error`},
 		{EngineAuto, `sum(requests_total`, http.StatusBadRequest, `parse error`},
 	} {

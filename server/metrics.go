@@ -17,6 +17,8 @@ type metrics struct {
 	panics         prometheus.Counter
 	samplesStored  prometheus.Counter
 	samplesDropped *prometheus.CounterVec
+	// writesThrottled counts write requests answered 429.
+	writesThrottled prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -42,6 +44,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "almanac_remote_write_samples_dropped_total",
 			Help: "Samples received by remote write and refused (answered 400), by reason.",
 		}, []string{"reason"})),
+		writesThrottled: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "almanac_http_writes_throttled_total",
+			Help: "Write requests answered 429 because MaxConcurrentWrites were busy for WriteWait.",
+		})),
 	}
 }
 

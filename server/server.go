@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -49,6 +50,14 @@ type Config struct {
 	// MaxConcurrentQueries bounds the queries evaluated at once; more wait
 	// for a slot, at most QueryTimeout. Default 20.
 	MaxConcurrentQueries int
+	// MaxConcurrentWrites bounds the write requests (remote write, OTLP,
+	// imports) decoded and stored at once, and so the memory they hold.
+	// A request that finds no slot within WriteWait is answered 429 with
+	// Retry-After, which Prometheus and the OpenTelemetry Collector retry.
+	// Default 4 × GOMAXPROCS.
+	MaxConcurrentWrites int
+	// WriteWait is how long a write request waits for a slot. Default 10s.
+	WriteWait time.Duration
 	// MaxSamples bounds the samples a query holds in memory at once.
 	// Default 50,000,000.
 	MaxSamples int
@@ -100,6 +109,12 @@ func (c *Config) ensureDefaults() {
 	if c.MaxConcurrentQueries <= 0 {
 		c.MaxConcurrentQueries = 20
 	}
+	if c.MaxConcurrentWrites <= 0 {
+		c.MaxConcurrentWrites = 4 * runtime.GOMAXPROCS(0)
+	}
+	if c.WriteWait <= 0 {
+		c.WriteWait = 10 * time.Second
+	}
 	if c.MaxSamples <= 0 {
 		c.MaxSamples = 50_000_000
 	}
@@ -121,6 +136,7 @@ type Server struct {
 	engine  *promql.Engine      // Prometheus's
 	almanac query.PromEngine    // almanac's
 	queries chan struct{}       // a token per query being evaluated
+	writes  chan struct{}       // a token per write request being handled
 	parser  parser.Parser
 	metrics *metrics
 	handler http.Handler
@@ -140,6 +156,7 @@ func New(db *almanac.DB, cfg Config) *Server {
 		parser:  parser.NewParser(parser.Options{EnableExperimentalFunctions: true}),
 		now:     time.Now,
 		queries: make(chan struct{}, cfg.MaxConcurrentQueries),
+		writes:  make(chan struct{}, cfg.MaxConcurrentWrites),
 	}
 	reg := tolerantRegisterer{cfg.Registry, cfg.Logger}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -184,8 +201,12 @@ func (s *Server) engineFor(qs string) promql.QueryEngine {
 	}
 	if _, err := s.parser.ParseExpr(qs); err != nil {
 		// Not Prometheus's PromQL: almanac's functions or MetricsQL? A
-		// MetricsQL construct almanac does not support is almanac's to
-		// explain; any other parse error is Prometheus's.
+		// MetricsQL construct almanac does not support, or a bad argument
+		// of an almanac function, is almanac's to explain; any other parse
+		// error is Prometheus's.
+		if _, err := query.NewParser().ParseExpr(qs); err == nil {
+			return s.almanac
+		}
 		_, err := s.almanac.Engine.Parse(qs, time.Unix(0, 0), time.Unix(0, 0), 0)
 		if err == nil || errors.Is(err, query.ErrMetricsQLUnsupported) {
 			return s.almanac
@@ -214,14 +235,14 @@ func (s *Server) routes() http.Handler {
 		path    string
 		h       http.HandlerFunc
 	}{
-		{[]string{"POST"}, "/api/v1/write", s.handleWrite},
+		{[]string{"POST"}, "/api/v1/write", s.limitWrites(s.handleWrite)},
 		{[]string{"POST"}, "/api/v1/read", s.readHandler()},
-		{[]string{"POST"}, "/api/v1/import", s.handleImportVMJSON},
-		{[]string{"POST"}, "/api/v1/import/prometheus", s.handleImportPrometheus},
-		{[]string{"POST"}, "/api/v1/import/csv", s.handleImportCSV},
-		{[]string{"POST"}, "/write", s.handleImportInflux},
-		{[]string{"POST"}, "/api/v2/write", s.handleImportInflux},
-		{[]string{"POST"}, "/api/v1/otlp/v1/metrics", s.handleOTLP},
+		{[]string{"POST"}, "/api/v1/import", s.limitWrites(s.handleImportVMJSON)},
+		{[]string{"POST"}, "/api/v1/import/prometheus", s.limitWrites(s.handleImportPrometheus)},
+		{[]string{"POST"}, "/api/v1/import/csv", s.limitWrites(s.handleImportCSV)},
+		{[]string{"POST"}, "/write", s.limitWrites(s.handleImportInflux)},
+		{[]string{"POST"}, "/api/v2/write", s.limitWrites(s.handleImportInflux)},
+		{[]string{"POST"}, "/api/v1/otlp/v1/metrics", s.limitWrites(s.handleOTLP)},
 		{getPost, "/api/v1/query", s.handleQuery},
 		{getPost, "/api/v1/query_range", s.handleQueryRange},
 		{getPost, "/api/v1/labels", s.handleLabels},
@@ -263,6 +284,34 @@ func (s *Server) routes() http.Handler {
 		s.logger.Error("response compression disabled", "err", err)
 	}
 	return s.instrument(h)
+}
+
+// limitWrites bounds the write requests handled at once; one that waits
+// longer than WriteWait for a slot is answered 429 with Retry-After, so
+// the sender backs off and retries instead of the server running out of
+// memory. Nothing of a refused request was read.
+func (s *Server) limitWrites(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.writes <- struct{}{}:
+		default:
+			t := time.NewTimer(s.cfg.WriteWait)
+			select {
+			case s.writes <- struct{}{}:
+				t.Stop()
+			case <-t.C:
+				s.metrics.writesThrottled.Inc()
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, fmt.Sprintf("too many concurrent writes (%d): retry later", cap(s.writes)), http.StatusTooManyRequests)
+				return
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		defer func() { <-s.writes }()
+		h(w, r)
+	}
 }
 
 // requireBearer answers 401 to requests without the configured bearer
