@@ -37,7 +37,7 @@ func (ev *evaluator) call(e *parser.Call, g grid) value {
 	case "absent_over_time":
 		return ev.absentOverTime(e, g)
 	case "info":
-		ev.failf("info() is not supported by almanac's engine yet")
+		return ev.info(e, g)
 	}
 	if _, ok := fn.Pairs[e.Func.Name]; ok {
 		return ev.pairCall(e, g)
