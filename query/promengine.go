@@ -39,7 +39,10 @@ func (e promqlError) Error() string { return string(e) }
 
 func (p PromEngine) newQuery(q promstorage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, step time.Duration) (promql.Query, error) {
 	began := time.Now()
+	timers := stats.NewQueryTimers()
+	prep := timers.GetTimer(stats.QueryPreparationTime).Start()
 	expr, err := p.Engine.Parse(qs, start, end, step)
+	prep.Stop()
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +55,8 @@ func (p PromEngine) newQuery(q promstorage.Queryable, opts promql.QueryOpts, qs 
 	pq := &promQuery{
 		engine: p.Engine, st: st, qs: qs, expr: expr,
 		stmt:  &parser.EvalStmt{Expr: expr, Start: start, End: end, Interval: step},
-		began: began,
+		began: began, timers: timers,
+		samples: stats.NewQuerySamples(false),
 	}
 	if opts != nil {
 		pq.opts = &QueryOpts{LookbackDelta: opts.LookbackDelta()}
@@ -70,6 +74,9 @@ type promQuery struct {
 	opts   *QueryOpts
 	began  time.Time
 
+	timers  *stats.QueryTimers
+	samples *stats.QuerySamples
+
 	mu     sync.Mutex
 	cancel context.CancelFunc
 }
@@ -80,19 +87,29 @@ func (q *promQuery) Exec(ctx context.Context) *promql.Result {
 	q.cancel = cancel
 	q.mu.Unlock()
 	defer cancel()
+	total := q.timers.GetTimer(stats.ExecTotalTime).Start()
+	eval := q.timers.GetTimer(stats.EvalTotalTime).Start()
 	res, err := q.engine.execExpr(ctx, q.st, q.expr, q.stmt.Start, q.stmt.End, q.stmt.Interval, q.opts, q.began)
+	eval.Stop()
+	total.Stop()
 	out := &promql.Result{Err: err}
 	if res != nil {
 		out.Value = res.Value
 		out.Warnings = res.Warnings
+		q.samples.PeakSamples = res.Stats.PeakSamples
+		q.samples.TotalSamples = int64(res.Stats.SamplesRead)
+		q.samples.SamplesRead = int64(res.Stats.SamplesRead)
+		q.samples.TotalSeries = int64(res.Stats.SeriesRead)
 	}
 	return out
 }
 
 func (q *promQuery) Close()                      {}
 func (q *promQuery) Statement() parser.Statement { return q.stmt }
-func (q *promQuery) Stats() *stats.Statistics    { return &stats.Statistics{} }
-func (q *promQuery) String() string              { return q.qs }
+func (q *promQuery) Stats() *stats.Statistics {
+	return &stats.Statistics{Timers: q.timers, Samples: q.samples}
+}
+func (q *promQuery) String() string { return q.qs }
 
 func (q *promQuery) Cancel() {
 	q.mu.Lock()

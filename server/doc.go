@@ -20,11 +20,10 @@
 //	GET      /-/healthy, /-/ready          liveness and readiness
 //	GET      /metrics                      the server's registry
 //
-// PromQL is evaluated by Prometheus's engine over DB.PrometheusStorage when
-// it is standard PromQL, and by almanac's engine (package query) when only
-// almanac's parser accepts it: almanac's analytics functions and MetricsQL
-// (Config.Engine chooses one engine for everything instead). Answers,
-// parameters, error types and status codes are Prometheus's.
+// PromQL, MetricsQL and almanac's analytics functions are evaluated by
+// almanac's engine (package query); Config.Engine can choose Prometheus's
+// engine over DB.PrometheusStorage instead. Answers, parameters, error
+// types and status codes are Prometheus's.
 //
 // A remote-write batch that almanac rejects is not refused as a whole: the
 // server drops the series and samples almanac names, stores the rest, and

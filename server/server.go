@@ -80,10 +80,12 @@ type Config struct {
 	// like Prometheus's --web.enable-admin-api. When false (the default)
 	// they answer Prometheus's 500 "unavailable": "admin APIs disabled".
 	EnableAdminAPI bool
-	// Engine chooses the PromQL engine: "auto" (the default) evaluates
-	// standard PromQL with Prometheus's engine and what only almanac's
-	// engine understands (its analytics functions, MetricsQL) with
-	// almanac's; "almanac" and "prometheus" use one engine for everything.
+	// Engine chooses the PromQL engine: "almanac" (the default) evaluates
+	// everything with almanac's engine (package query); "prometheus"
+	// evaluates standard PromQL with Prometheus's engine over the same
+	// storage, as an escape hatch; "auto" sends standard PromQL to
+	// Prometheus's engine and what only almanac's engine understands (its
+	// analytics functions, MetricsQL) to almanac's.
 	Engine string
 }
 
@@ -122,7 +124,7 @@ func (c *Config) ensureDefaults() {
 		c.Version = buildVersion()
 	}
 	if c.Engine == "" {
-		c.Engine = EngineAuto
+		c.Engine = EngineAlmanac
 	}
 }
 

@@ -43,7 +43,7 @@ type serveConfig struct {
 // on the command line, from its ALMANAC_* environment variable.
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	cfg := serveConfig{
-		Engine:    "auto",
+		Engine:    "almanac",
 		Data:      "./data",
 		Listen:    "localhost:9494",
 		Retention: 30 * 24 * time.Hour,
@@ -65,7 +65,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Var((*durationFlag)(&cfg.LookbackDelta), "lookback-delta", "how far back an instant selector looks for a sample (default 5m)")
 	fs.IntVar(&cfg.MaxConcurrentQueries, "max-concurrent-queries", 0, "queries evaluated at once; more wait (default 20)")
 	fs.IntVar(&cfg.MaxSamples, "max-samples", 0, "samples one query may hold in memory (default 50000000)")
-	fs.StringVar(&cfg.Engine, "engine", "auto", "PromQL engine: auto (Prometheus's for standard PromQL, almanac's for its analytics functions and MetricsQL), almanac or prometheus")
+	fs.StringVar(&cfg.Engine, "engine", "almanac", "PromQL engine: almanac; prometheus (Prometheus's engine, standard PromQL only); auto (Prometheus's for standard PromQL, almanac's for its analytics functions and MetricsQL)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: almanac serve [flags]\n\nEvery flag can also be set by an environment variable, e.g. ALMANAC_DATA, ALMANAC_NO_SYNC.\n\nflags:\n")
 		fs.PrintDefaults()

@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 
 func TestParseServeFlags(t *testing.T) {
 	day := 24 * time.Hour
-	defaults := serveConfig{Engine: "auto", Data: "./data", Listen: "localhost:9494", Retention: 30 * day, OOOWindow: time.Hour, MaxFuture: time.Hour}
+	defaults := serveConfig{Engine: "almanac", Data: "./data", Listen: "localhost:9494", Retention: 30 * day, OOOWindow: time.Hour, MaxFuture: time.Hour}
 	with := func(f func(*serveConfig)) serveConfig {
 		c := defaults
 		f(&c)
@@ -51,13 +51,13 @@ func TestParseServeFlags(t *testing.T) {
 	}{
 		{name: "defaults", want: defaults},
 		{name: "all flags", args: []string{"--data", "/var/lib/almanac", "--listen", "0.0.0.0:9000", "--retention", "90d", "--ooo-window", "2h30m", "--max-future", "10m", "--no-sync"},
-			want: serveConfig{Engine: "auto", Data: "/var/lib/almanac", Listen: "0.0.0.0:9000", Retention: 90 * day, OOOWindow: 150 * time.Minute, MaxFuture: 10 * time.Minute, NoSync: true}},
+			want: serveConfig{Engine: "almanac", Data: "/var/lib/almanac", Listen: "0.0.0.0:9000", Retention: 90 * day, OOOWindow: 150 * time.Minute, MaxFuture: 10 * time.Minute, NoSync: true}},
 		{name: "single dash and =", args: []string{"-data=d", "-retention=2w"}, want: with(func(c *serveConfig) { c.Data, c.Retention = "d", 14*day })},
 		{name: "years", args: []string{"--retention", "1y"}, want: with(func(c *serveConfig) { c.Retention = 365 * day })},
 		{name: "negative keeps forever", args: []string{"--retention", "-1d", "--ooo-window=-1s"}, want: with(func(c *serveConfig) { c.Retention, c.OOOWindow = -day, -time.Second })},
 		{name: "zero", args: []string{"--retention", "0"}, want: with(func(c *serveConfig) { c.Retention = 0 })},
 		{name: "env", env: map[string]string{"ALMANAC_DATA": "/env", "ALMANAC_LISTEN": ":1", "ALMANAC_RETENTION": "7d", "ALMANAC_OOO_WINDOW": "5m", "ALMANAC_MAX_FUTURE": "1d", "ALMANAC_NO_SYNC": "true"},
-			want: serveConfig{Engine: "auto", Data: "/env", Listen: ":1", Retention: 7 * day, OOOWindow: 5 * time.Minute, MaxFuture: day, NoSync: true}},
+			want: serveConfig{Engine: "almanac", Data: "/env", Listen: ":1", Retention: 7 * day, OOOWindow: 5 * time.Minute, MaxFuture: day, NoSync: true}},
 		{name: "flag wins over env", args: []string{"--data", "flag", "--no-sync=false"}, env: map[string]string{"ALMANAC_DATA": "env", "ALMANAC_NO_SYNC": "1"},
 			want: with(func(c *serveConfig) { c.Data = "flag" })},
 		{name: "bad duration", args: []string{"--retention", "forever"}, err: `invalid duration "forever"`},
@@ -71,7 +71,7 @@ func TestParseServeFlags(t *testing.T) {
 			want: with(func(c *serveConfig) {
 				c.EnableAdminAPI, c.QueryTimeout, c.LookbackDelta, c.MaxConcurrentQueries, c.MaxSamples = true, 30*time.Second, 10*time.Minute, 4, 1000
 			})},
-		{name: "engine", args: []string{"--engine", "almanac"}, want: with(func(c *serveConfig) { c.Engine = "almanac" })},
+		{name: "engine", args: []string{"--engine", "prometheus"}, want: with(func(c *serveConfig) { c.Engine = "prometheus" })},
 		{name: "bad engine", args: []string{"--engine", "fast"}, err: `unknown --engine "fast"`},
 		{name: "negative limit", args: []string{"--max-samples", "-1"}, err: "query limits must not be negative"},
 	} {
