@@ -256,6 +256,24 @@ func TestE2EPrometheusRemoteWriteAndRead(t *testing.T) {
 		}
 	})
 
+	t.Run("analytics", func(t *testing.T) {
+		// almanac's own functions over what Prometheus wrote: one answer
+		// per series, through the same API.
+		for _, q := range []string{`anomaly_score(node_load1[60s])`, `forecast(node_load1[60s], 30)`, `forecast_band(node_load1[60s], 30, 0.9)`} {
+			res, err := e2eInstant(client, almURL, q, T)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			want := 1
+			if strings.HasPrefix(q, "forecast_band") {
+				want = 2
+			}
+			if len(res) != want {
+				t.Errorf("%s = %v; want %d series", q, res, want)
+			}
+		}
+	})
+
 	t.Run("promtool", func(t *testing.T) {
 		// promtool, Prometheus's command-line client, gets the same text
 		// from almanac as from Prometheus.
