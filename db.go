@@ -32,6 +32,10 @@ type SeriesSet = storage.SeriesSet
 // Stats is a snapshot of the database's size.
 type Stats = storage.Stats
 
+// Metadata describes a metric family: type, help and unit, as Prometheus's
+// metadata API and remote write carry them.
+type Metadata = storage.Metadata
+
 // DB is an open almanac database. It is safe for concurrent use.
 type DB struct {
 	st *storage.DB
@@ -72,6 +76,18 @@ func (db *DB) AppendValid(ctx context.Context, batch []SeriesSamples) (*BatchErr
 func (db *DB) DeleteSeries(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) error {
 	_, err := db.st.DeleteSeries(ctx, mint, maxt, ms...)
 	return err
+}
+
+// SetMetadata records metric family metadata (type, help, unit). Known
+// entries cost a map lookup; a new variant is stored durably. A metric
+// keeps up to 10 variants, the newest.
+func (db *DB) SetMetadata(ms []Metadata) error { return db.st.SetMetadata(ms) }
+
+// Metadata returns the metadata of metric (every metric when empty), at
+// most limit metrics and limitPerMetric variants each (negative: no
+// limit), newest variant first.
+func (db *DB) Metadata(metric string, limit, limitPerMetric int) map[string][]Metadata {
+	return db.st.Metadata(metric, limit, limitPerMetric)
 }
 
 // Querier returns a querier over the inclusive time range [mint, maxt].

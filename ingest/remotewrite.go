@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/model/labels"
@@ -70,7 +71,7 @@ func readSnappy(r io.Reader, maxBytes int) ([]byte, error) {
 
 // DecodeWriteV1 decodes an uncompressed remote write 1.0 message
 // (prometheus.WriteRequest). Histograms are listed in Dropped; exemplars
-// and metadata are ignored.
+// are counted, metadata collected.
 func DecodeWriteV1(data []byte) (*Request, error) {
 	var wr prompb.WriteRequest
 	if err := wr.Unmarshal(data); err != nil {
@@ -105,14 +106,19 @@ func DecodeWriteV1(data []byte) (*Request, error) {
 		}
 		req.Series = append(req.Series, Series{Labels: lset, Samples: slab[first:len(slab):len(slab)]})
 	}
+	for _, m := range wr.Metadata {
+		req.Metadata = append(req.Metadata, Metadata{
+			Metric: m.MetricFamilyName, Type: strings.ToLower(m.Type.String()), Help: m.Help, Unit: m.Unit,
+		})
+	}
 	return req, nil
 }
 
 // DecodeWriteV2 decodes an uncompressed remote write 2.0 message
 // (io.prometheus.write.v2.Request): labels from the symbols table, samples
 // with their start timestamps. A series with a label reference outside the
-// table, and histogram samples, are listed in Dropped; exemplars and
-// metadata are ignored.
+// table, and histogram samples, are listed in Dropped; exemplars are
+// counted, metadata collected.
 func DecodeWriteV2(data []byte) (*Request, error) {
 	var wr writev2.Request
 	if err := wr.Unmarshal(data); err != nil {
@@ -137,6 +143,9 @@ func DecodeWriteV2(data []byte) (*Request, error) {
 			req.Dropped = append(req.Dropped, &SeriesError{Index: i, Labels: lset, Samples: len(ts.Histograms),
 				Err: fmt.Errorf("%w, %d histogram samples dropped", ErrNativeHistograms, len(ts.Histograms))})
 		}
+		if md, ok := metadataV2(ts.Metadata, lset, wr.Symbols); ok {
+			req.Metadata = append(req.Metadata, md)
+		}
 		if len(ts.Samples) == 0 {
 			continue
 		}
@@ -148,6 +157,29 @@ func DecodeWriteV2(data []byte) (*Request, error) {
 		req.Series = append(req.Series, Series{Labels: lset, Samples: slab[first:len(slab):len(slab)]})
 	}
 	return req, nil
+}
+
+// metadataV2 is the metadata a 2.0 series carries, named after the
+// series' metric; ok is false when it says nothing or a reference is
+// outside the symbols table (the samples are kept either way).
+func metadataV2(m writev2.Metadata, lset labels.Labels, symbols []string) (Metadata, bool) {
+	sym := func(ref uint32) (string, bool) {
+		if uint64(ref) >= uint64(len(symbols)) {
+			return "", false
+		}
+		return symbols[ref], true
+	}
+	help, ok1 := sym(m.HelpRef)
+	unit, ok2 := sym(m.UnitRef)
+	typ := ""
+	if m.Type != writev2.Metadata_METRIC_TYPE_UNSPECIFIED {
+		typ = strings.ToLower(strings.TrimPrefix(m.Type.String(), "METRIC_TYPE_"))
+	}
+	name := lset.Get(labels.MetricName)
+	if !ok1 || !ok2 || name == "" || (typ == "" && help == "" && unit == "") {
+		return Metadata{}, false
+	}
+	return Metadata{Metric: name, Type: typ, Help: help, Unit: unit}, true
 }
 
 // symbolize builds a series' labels from its references into symbols,

@@ -35,6 +35,9 @@ type Request struct {
 	// Exemplars is the number of exemplars in the request. They are not
 	// stored and are counted only so a caller can report them.
 	Exemplars int
+	// Metadata is the metric family metadata the request carries (remote
+	// write 1.0's metadata list, 2.0's per-series metadata).
+	Metadata []Metadata
 
 	// The fields below are set only by the text import decoders.
 
@@ -127,4 +130,11 @@ func ParseContentType(contentType, contentEncoding string) (Protocol, error) {
 		}
 	}
 	return RemoteWriteV1, nil
+}
+
+// Metadata describes a metric family: its type in Prometheus's lower-case
+// names (counter, gauge, histogram, gaugehistogram, summary, info,
+// stateset, unknown), help text and unit.
+type Metadata struct {
+	Metric, Type, Help, Unit string
 }

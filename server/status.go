@@ -45,10 +45,37 @@ func (s *Server) handleBuildInfo(w http.ResponseWriter, _ *http.Request) {
 	s.respond(w, info, nil, "")
 }
 
-// handleMetadata answers that no metric metadata is known: almanac does
-// not store it yet.
-func (s *Server) handleMetadata(w http.ResponseWriter, _ *http.Request) {
-	s.respond(w, struct{}{}, nil, "")
+// metadataEntry is one metadata variant in Prometheus's JSON shape.
+type metadataEntry struct {
+	Type string `json:"type"`
+	Help string `json:"help"`
+	Unit string `json:"unit"`
+}
+
+// handleMetadata serves the metric metadata remote write carried, with
+// Prometheus's parameters: metric, limit, limit_per_metric (absent or
+// negative: no limit; 0: nothing, as in Prometheus).
+func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
+	limits := [2]int{-1, -1}
+	for i, name := range []string{"limit", "limit_per_metric"} {
+		v := r.FormValue(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.respondError(w, &apiError{errorBadData, fmt.Errorf("%s must be a number", name)})
+			return
+		}
+		limits[i] = n
+	}
+	out := map[string][]metadataEntry{}
+	for metric, ms := range s.db.Metadata(r.FormValue("metric"), limits[0], limits[1]) {
+		for _, m := range ms {
+			out[metric] = append(out[metric], metadataEntry{Type: m.Type, Help: m.Help, Unit: m.Unit})
+		}
+	}
+	s.respond(w, out, nil, "")
 }
 
 // handleExemplars answers that no exemplars are known: almanac does not

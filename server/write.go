@@ -52,6 +52,7 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
 		}
 		drops = append(drops, drop{err: d, samples: d.Samples, reason: reason})
 	}
+	s.storeMetadata(req.Metadata)
 	stored, more, err := s.appendRequest(r.Context(), req)
 	drops = append(drops, more...)
 	s.metrics.samplesStored.Add(float64(stored))
@@ -166,4 +167,20 @@ func reason(err error) string {
 		}
 	}
 	return "other"
+}
+
+// storeMetadata records the metric metadata a request carried. Metadata
+// is advisory: a failure to store it is logged, and the samples are
+// stored regardless.
+func (s *Server) storeMetadata(in []ingest.Metadata) {
+	if len(in) == 0 {
+		return
+	}
+	ms := make([]almanac.Metadata, len(in))
+	for i, m := range in {
+		ms[i] = almanac.Metadata{Metric: m.Metric, Type: m.Type, Help: m.Help, Unit: m.Unit}
+	}
+	if err := s.db.SetMetadata(ms); err != nil {
+		s.logger.Warn("metadata not stored", "err", err)
+	}
 }

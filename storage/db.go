@@ -38,6 +38,8 @@ type DB struct {
 		failed     error // set when a pebble commit failed
 	}
 
+	meta metadataStore
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -127,6 +129,9 @@ func (db *DB) load() error {
 		return err
 	}
 	db.mu.series = make([]*memSeries, db.mu.nextSID)
+	if err := db.loadMetadata(); err != nil {
+		return err
+	}
 	// Ids below nextSID without a registry entry were deleted.
 	db.mu.deleted.AddRange(0, uint64(db.mu.nextSID))
 	db.mu.deleted.AndNot(live)

@@ -20,6 +20,7 @@ const (
 	prefixChunk      byte = 'c' // 'c' day:4 sid:4 mint:8          → chunk (storage/chunk format)
 	prefixSeriesMaxT byte = 'm' // 'm' sid:4                       → newest persisted timestamp:8
 	prefixHeadLog    byte = 'l' // 'l' seq:8                       → head log record
+	prefixMetadata   byte = 'f' // 'f' metric name                 → metric family metadata
 )
 
 // formatVersion is stored under metaFormatKey; Open refuses other versions.
