@@ -40,6 +40,9 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeVMJSON$$' -fuzztime=$(FUZZTIME) ./ingest/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCSV$$' -fuzztime=$(FUZZTIME) ./ingest/
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./server/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadBody$$' -fuzztime=$(FUZZTIME) ./ingest/
+	$(GO) test -run='^$$' -fuzz='^FuzzOTLPTranslate$$' -fuzztime=$(FUZZTIME) ./server/
+	$(GO) test -run='^$$' -fuzz='^FuzzMetricsQLParse$$' -fuzztime=$(FUZZTIME) ./query/
 
 ## e2e: a real Prometheus scraping a real node_exporter, remote-writing to
 ## and remote-reading from almanac; answers compared with Prometheus's own
@@ -53,20 +56,49 @@ e2e-deps:
 		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y prometheus prometheus-node-exporter; \
 	fi
 
+## diff-long: the differential test of almanac's engine against
+## Prometheus's with 50,000 random queries instead of make test's 300
+.PHONY: diff-long
+diff-long:
+	$(GO) test -count=1 -timeout 60m -run '^TestDifferential$$' ./query/ -diff.cases=50000
+
 ## bench: storage benchmarks side by side with Prometheus's TSDB (a few minutes)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./benchmarks/
+
+## bench-query: dashboard-like PromQL range queries, almanac's engine on
+## almanac against Prometheus's engine on its TSDB, same data (a few
+## minutes; -query-long-days=0 skips the 30-day dataset)
+.PHONY: bench-query
+bench-query:
+	$(GO) test -run='^$$' -bench='^BenchmarkQuery$$' -benchtime=3x -timeout=30m ./benchmarks/
 
 ## bench-codec: chunk codec against Prometheus's XOR chunks
 bench-codec:
 	$(GO) test -run='^$$' -bench=Codec -benchmem ./storage/chunk/
 
+## bench-remote-write: remote-write load (100k series × 60 scrapes, 3 rounds)
+## sent to almanac, VictoriaMetrics and Prometheus, each a separate process;
+## installs the Debian packages victoria-metrics and prometheus when missing.
+## Knobs (environment): LOADBENCH_SERIES, _SCRAPES, _SENDERS,
+## _SAMPLES_PER_SEND, _ROUNDS, _PEERS, _OUT, _LOGS, _CPUPROFILE; see docs/benchmarks.md.
+.PHONY: bench-remote-write
+bench-remote-write:
+	@if ! command -v victoria-metrics >/dev/null || ! command -v prometheus >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y victoria-metrics prometheus; \
+	fi
+	$(GO) test -tags loadbench -count=1 -timeout 60m -run '^TestRemoteWriteLoad$$' -v ./benchmarks/remotewrite/
+
 clean:
 	rm -f almanac
 
-## conformance: regenerate the table in docs/conformance.md
+## conformance: regenerate the tables in docs/conformance.md
 conformance:
-	$(GO) test -count=1 -run '^TestPromQLSuiteOnAlmanacStorage$$' . -conformance-report=$(CURDIR)/docs/conformance-table.md
-	awk '/<!-- table -->/{print; while ((getline line < "docs/conformance-table.md") > 0) print line; skip=1; next} /<!-- end table -->/{skip=0} !skip' docs/conformance.md > docs/conformance.md.new
-	mv docs/conformance.md.new docs/conformance.md
-	rm -f docs/conformance-table.md
+	$(GO) test -count=1 -run '^TestPromQLSuiteOnAlmanacStorage$$' . -conformance-report=$(CURDIR)/docs/conformance-storage.md
+	$(GO) test -count=1 -run '^TestPromQLSuite$$' ./query/ -conformance-report=$(CURDIR)/docs/conformance-engine.md
+	for t in storage engine; do \
+		awk -v f=docs/conformance-$$t.md -v tag=$$t '$$0 == "<!-- table " tag " -->" {print; while ((getline line < f) > 0) print line; skip=1; next} $$0 == "<!-- end table " tag " -->" {skip=0} !skip' docs/conformance.md > docs/conformance.md.new && \
+		mv docs/conformance.md.new docs/conformance.md; \
+	done
+	rm -f docs/conformance-storage.md docs/conformance-engine.md
