@@ -79,6 +79,7 @@ func (db *DB) appendBatch(ctx context.Context, batch []SeriesSamples, atomic boo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	db.resolveRefs(batch)
 	db.mu.Lock()
 	berr, wait, err := db.appendLocked(batch, atomic)
 	db.mu.Unlock()
@@ -93,6 +94,41 @@ func (db *DB) appendBatch(ctx context.Context, batch []SeriesSamples, atomic boo
 		}
 	}
 	return berr, nil
+}
+
+// resolveRefs sets the Ref of every entry whose series is in memory with
+// exactly these labels, hashing outside any lock and looking up under the
+// read lock, so that concurrent appends do this work in parallel and the
+// exclusive section takes the ref fast path. A series deleted or dropped
+// from memory in between is handled there (a deleted id falls back to
+// the labels; an idle one is loaded again).
+func (db *DB) resolveRefs(batch []SeriesSamples) {
+	const chunk = 1024 // bound the read lock's hold time
+	hashes := make([]uint64, min(len(batch), chunk))
+	for lo := 0; lo < len(batch); lo += chunk {
+		part := batch[lo:min(lo+chunk, len(batch))]
+		for i := range part {
+			if part[i].Ref == 0 {
+				hashes[i] = part[i].Labels.Hash()
+			}
+		}
+		db.mu.RLock()
+		if db.mu.closed {
+			db.mu.RUnlock()
+			return
+		}
+		for i := range part {
+			if part[i].Ref != 0 {
+				continue
+			}
+			if sid, ok := db.mu.byHash[hashes[i]]; ok {
+				if ms := db.mu.series[sid]; ms != nil && labels.Equal(ms.lset, part[i].Labels) {
+					part[i].Ref = SeriesRef(sid) + 1
+				}
+			}
+		}
+		db.mu.RUnlock()
+	}
 }
 
 // appendLocked is appendBatch under the lock; wait, when not nil, waits
