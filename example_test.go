@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 
 	"github.com/almanacdb/almanac"
 )
@@ -73,4 +74,45 @@ func ExampleDB_Append_rejected() {
 	var be *almanac.BatchError
 	fmt.Println(errors.As(err, &be), errors.Is(err, almanac.ErrTooFarInFuture), be.Rejected)
 	// Output: true true 1
+}
+
+// Evaluate PromQL, and almanac's analytics functions, in the process.
+func ExampleDB_Query() {
+	dir, err := os.MkdirTemp("", "almanac-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := almanac.Open(dir, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Minute)
+	var samples []almanac.Sample
+	for i := range 60 { // an hour of a counter growing by 30 per minute
+		samples = append(samples, almanac.Sample{T: now.Add(time.Duration(i-59) * time.Minute).UnixMilli(), V: float64(30 * i)})
+	}
+	if err := db.Append(ctx, []almanac.SeriesSamples{{
+		Labels: labels.FromStrings("__name__", "requests_total", "job", "api"), Samples: samples,
+	}}); err != nil {
+		panic(err)
+	}
+	for _, q := range []string{
+		`sum by (job) (rate(requests_total[5m]))`,
+		`forecast(requests_total[1h], 600, "linear")`,
+	} {
+		res, err := db.Query(ctx, q, now)
+		if err != nil {
+			panic(err)
+		}
+		for _, s := range res.Value.(promql.Vector) {
+			fmt.Println(q, "=>", s.Metric, s.F)
+		}
+	}
+	// Output:
+	// sum by (job) (rate(requests_total[5m])) => {job="api"} 0.5
+	// forecast(requests_total[1h], 600, "linear") => {job="api"} 2070
 }
