@@ -90,6 +90,14 @@ func (db *DB) Metadata(metric string, limit, limitPerMetric int) map[string][]Me
 	return db.st.Metadata(metric, limit, limitPerMetric)
 }
 
+// Cardinality is the index statistics: series, series per label pair,
+// and the stored time range.
+type Cardinality = storage.Cardinality
+
+// Cardinality reads the index statistics Prometheus's status/tsdb page
+// shows, from the postings (one bitmap per label pair), not the samples.
+func (db *DB) Cardinality(ctx context.Context) (*Cardinality, error) { return db.st.Cardinality(ctx) }
+
 // Querier returns a querier over the inclusive time range [mint, maxt].
 func (db *DB) Querier(mint, maxt int64) *Querier {
 	return &Querier{db: db, mint: mint, maxt: maxt}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/timestamp"
 )
 
 // buildInfo is the data of /api/v1/status/buildinfo, in Prometheus's shape.
@@ -242,12 +240,10 @@ type tsdbStatus struct {
 // over the whole database (Prometheus's cover its head block), each list
 // cut to the limit parameter (default 10, at most 10000) largest entries.
 //
-// Cost: almanac keeps no running cardinality statistics, so each request
-// selects every series over all time and decodes every stored sample (for
-// minTime and maxTime), like exporting the whole database, and holds a map
-// of every distinct label pair. It therefore takes a query slot and is
-// bounded by Config.QueryTimeout (503 timeout beyond); keep it away from
-// frequent polling on large databases.
+// Cost: it reads the index (one postings bitmap per label pair, the
+// series' newest timestamps and the oldest day's chunk keys), not the
+// samples, and holds a map of every distinct label pair. It takes a query
+// slot and is bounded by Config.QueryTimeout (503 timeout beyond).
 func (s *Server) handleTSDBStatus(w http.ResponseWriter, r *http.Request) {
 	limit := 10
 	if v := r.FormValue("limit"); v != "" {
@@ -286,39 +282,20 @@ func (s *Server) handleTSDBStatus(w http.ResponseWriter, r *http.Request) {
 // labelPair is a label name and value, the key of per-pair counts.
 type labelPair struct{ name, value string }
 
-// tsdbStatus computes the statistics of handleTSDBStatus in one pass over
-// every series with samples. As Prometheus's head, an empty database has
-// minTime math.MaxInt64 and maxTime math.MinInt64. chunkCount is 0: the
-// root package does not expose how many chunks it holds.
+// tsdbStatus computes the statistics of handleTSDBStatus from the index
+// (one bitmap per label pair, not the samples). As Prometheus's head, an
+// empty database has minTime math.MaxInt64 and maxTime math.MinInt64.
+// chunkCount is 0: almanac's chunks are pebble keys, not counted.
 func (s *Server) tsdbStatus(ctx context.Context, limit int) (tsdbStatus, error) {
-	ss, err := s.db.Querier(timestamp.FromTime(minTime), timestamp.FromTime(maxTime)).Select(ctx)
+	c, err := s.db.Cardinality(ctx)
 	if err != nil {
 		return tsdbStatus{}, err
 	}
-	defer ss.Close()
-	head := headStats{MinTime: math.MaxInt64, MaxTime: math.MinInt64}
-	seriesByPair := map[labelPair]uint64{}
-	for ss.Next() {
-		sr := ss.At()
-		head.NumSeries++
-		if n := len(sr.T); n > 0 { // samples are sorted by time
-			head.MinTime = min(head.MinTime, sr.T[0])
-			head.MaxTime = max(head.MaxTime, sr.T[n-1])
-		}
-		sr.Labels.Range(func(l labels.Label) {
-			k := labelPair{l.Name, l.Value}
-			if n, ok := seriesByPair[k]; ok {
-				seriesByPair[k] = n + 1
-				return
-			}
-			// Clone so the map does not pin every series' label memory.
-			seriesByPair[labelPair{strings.Clone(l.Name), strings.Clone(l.Value)}] = 1
-		})
+	head := headStats{NumSeries: c.Series, NumLabelPairs: len(c.Pairs), MinTime: c.MinTime, MaxTime: c.MaxTime}
+	seriesByPair := make(map[labelPair]uint64, len(c.Pairs))
+	for _, p := range c.Pairs {
+		seriesByPair[labelPair{p.Name, p.Value}] = p.Series
 	}
-	if err := ss.Err(); err != nil {
-		return tsdbStatus{}, err
-	}
-	head.NumLabelPairs = len(seriesByPair)
 
 	type nameStats struct{ values, bytes uint64 }
 	byName := map[string]*nameStats{}

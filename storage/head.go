@@ -146,3 +146,11 @@ func (s *memSeries) insertOOO(smp sample) {
 // sameBits reports whether two values are identical bit for bit, the test
 // for an exact duplicate (NaN payloads included).
 func sameBits(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+
+// oooOrNil is s.ooo, nil for a nil series.
+func (s *memSeries) oooOrNil() []sample {
+	if s == nil {
+		return nil
+	}
+	return s.ooo
+}
