@@ -34,6 +34,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzEntryPoints$$' -fuzztime=$(FUZZTIME) ./analytics/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeWriteV1$$' -fuzztime=$(FUZZTIME) ./ingest/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeWriteV2$$' -fuzztime=$(FUZZTIME) ./ingest/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeWriteV1Equivalent$$' -fuzztime=$(FUZZTIME) ./ingest/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeWriteV2Equivalent$$' -fuzztime=$(FUZZTIME) ./ingest/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadRemoteWrite$$' -fuzztime=$(FUZZTIME) ./ingest/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePrometheus$$' -fuzztime=$(FUZZTIME) ./ingest/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeInflux$$' -fuzztime=$(FUZZTIME) ./ingest/
@@ -71,7 +73,15 @@ bench:
 ## minutes; -query-long-days=0 skips the 30-day dataset)
 .PHONY: bench-query
 bench-query:
-	$(GO) test -run='^$$' -bench='^BenchmarkQuery$$' -benchtime=3x -timeout=30m ./benchmarks/
+	$(GO) test -run='^$$' -bench='^BenchmarkQuery$$' -benchtime=3x -count=3 -timeout=30m ./benchmarks/
+
+## bench-quality: how good the analytics functions are (docs/analytics.md,
+## "Quality, measured"): anomaly_score on all 58 NAB files with NAB's
+## scoring, forecast backtests, correlate recall (a few minutes);
+## QUALITY_OUT=file also writes the tables there as markdown
+.PHONY: bench-quality
+bench-quality:
+	$(GO) test -count=1 -v -run='^Test(NABScoring|NAB|Forecast|Correlate)$$' -timeout=30m ./benchmarks/quality/ -quality -quality.out='$(QUALITY_OUT)'
 
 ## bench-codec: chunk codec against Prometheus's XOR chunks
 bench-codec:
