@@ -215,6 +215,14 @@ func (m *anomalyModel) assess(a, k int) assessment {
 		m.set.moveTo(v, a, k)
 		expected, sigma = m.set.robust()
 	}
+	if m.method == "auto" && len(m.set.s) > 1 {
+		// auto scales by the larger of the robust and the classical
+		// spread: on quantized, bursty or exactly repeating series the
+		// robust spread is tiny and ordinary moves would score in the
+		// thousands, so one alert threshold could not serve all series.
+		_, sd := m.set.meanStdDev()
+		sigma = max(sigma, sd)
+	}
 	return score(x, expected, sigma)
 }
 
