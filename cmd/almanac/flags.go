@@ -33,6 +33,7 @@ type serveConfig struct {
 	LookbackDelta        time.Duration
 	MaxConcurrentQueries int
 	MaxSamples           int
+	MaxConcurrentWrites  int
 	// Engine is server.Config.Engine.
 	Engine string
 	// Flags holds every flag's effective value, for /api/v1/status/flags.
@@ -65,6 +66,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Var((*durationFlag)(&cfg.LookbackDelta), "lookback-delta", "how far back an instant selector looks for a sample (default 5m)")
 	fs.IntVar(&cfg.MaxConcurrentQueries, "max-concurrent-queries", 0, "queries evaluated at once; more wait (default 20)")
 	fs.IntVar(&cfg.MaxSamples, "max-samples", 0, "samples one query may hold in memory (default 50000000)")
+	fs.IntVar(&cfg.MaxConcurrentWrites, "max-concurrent-writes", 0, "write requests handled at once; more wait up to 10s, then get 429 (default 4 x GOMAXPROCS)")
 	fs.StringVar(&cfg.Engine, "engine", "almanac", "PromQL engine: almanac; prometheus (Prometheus's engine, standard PromQL only); auto (Prometheus's for standard PromQL, almanac's for its analytics functions and MetricsQL)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: almanac serve [flags]\n\nEvery flag can also be set by an environment variable, e.g. ALMANAC_DATA, ALMANAC_NO_SYNC.\n\nflags:\n")
@@ -100,7 +102,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	default:
 		return cfg, fmt.Errorf("unknown --engine %q: use auto, almanac or prometheus", cfg.Engine)
 	}
-	if cfg.MaxConcurrentQueries < 0 || cfg.MaxSamples < 0 || cfg.QueryTimeout < 0 || cfg.LookbackDelta < 0 {
+	if cfg.MaxConcurrentQueries < 0 || cfg.MaxSamples < 0 || cfg.MaxConcurrentWrites < 0 || cfg.QueryTimeout < 0 || cfg.LookbackDelta < 0 {
 		return cfg, errors.New("query limits must not be negative")
 	}
 	cfg.Flags = map[string]string{}

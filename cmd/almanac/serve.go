@@ -70,6 +70,7 @@ func serve(ctx context.Context, stopSignals func(), cfg serveConfig, stdout io.W
 		EnableAdminAPI: cfg.EnableAdminAPI, Engine: cfg.Engine, Retention: cfg.Retention, Flags: cfg.Flags,
 		QueryTimeout: cfg.QueryTimeout, LookbackDelta: cfg.LookbackDelta,
 		MaxConcurrentQueries: cfg.MaxConcurrentQueries, MaxSamples: cfg.MaxSamples,
+		MaxConcurrentWrites: cfg.MaxConcurrentWrites,
 	})
 	httpSrv := &http.Server{
 		Handler:           srv,
