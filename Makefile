@@ -69,8 +69,8 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./benchmarks/
 
 ## bench-query: dashboard-like PromQL range queries, almanac's engine on
-## almanac against Prometheus's engine on its TSDB, same data (a few
-## minutes; -query-long-days=0 skips the 30-day dataset)
+## almanac against Prometheus's engine on its TSDB, same data (under a
+## minute; go test ... -query-long-days=0 skips the 30-day dataset)
 .PHONY: bench-query
 bench-query:
 	$(GO) test -run='^$$' -bench='^BenchmarkQuery$$' -benchtime=3x -count=3 -timeout=30m ./benchmarks/
