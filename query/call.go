@@ -140,46 +140,76 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 			ev.failf("smoothed modifier can only be used with: %s - not with %s", strings.Join(slices.Sorted(maps.Keys(promql.SmoothedSafeFunctions)), ", "), e.Func.Name)
 		}
 	}
-	rv := ev.rangeArg(e.Args[argIdx], g)
 	steps := g.times()
-	errs := make([]error, len(rv.matrix))
-	out := make([]fn.Series, len(rv.matrix))
-	var upper []fn.Series
-	if isBand {
-		upper = make([]fn.Series, len(rv.matrix))
-	}
-	annos := make([]annotations.Annotations, len(rv.matrix))
 	pos := e.Args[argIdx].PositionRange()
-	ev.parallel(len(rv.matrix), func(i int) {
-		in := rv.matrix[i]
+	// call runs the function on one series; it is safe for concurrent use
+	// and keeps nothing of in's slices.
+	call := func(in rangeSeries, ends []int64, rng int64, annos *annotations.Annotations) (lo, hi fn.Series, err error) {
 		c := &fn.RangeCall{
-			Ends: rv.ends, Range: rv.rng, Steps: steps, Scalars: scalars, ScalarPos: scalarPos, Strings: strs,
-			In: in.Samples, Out: fn.NewValues(len(rv.ends)),
+			Ends: ends, Range: rng, Steps: steps, Scalars: scalars, ScalarPos: scalarPos, Strings: strs,
+			In: in.Samples, Out: fn.NewValues(len(ends)),
 			Anchored: anchored, Smoothed: smoothed,
 			UseStartTimestamps: ev.opts.UseStartTimestamps,
 			Lookback:           ev.lookback,
 			MetricName:         in.Labels.Get(labels.MetricName),
-			Annos:              &annos[i], Pos: pos,
+			Annos:              annos, Pos: pos,
 		}
 		if isBand {
-			hi := fn.NewValues(len(rv.ends))
-			band.Call(c, c.Out, hi)
+			upper := fn.NewValues(len(ends))
+			band.Call(c, c.Out, upper)
 			lb := labels.NewBuilder(in.Labels)
-			out[i] = fn.Series{Labels: lb.Set("band", "lower").Labels(), V: c.Out, DropName: true}
-			upper[i] = fn.Series{Labels: lb.Set("band", "upper").Labels(), V: hi, DropName: true}
-			return
+			lo = fn.Series{Labels: lb.Set("band", "lower").Labels(), V: c.Out, DropName: true}
+			hi = fn.Series{Labels: lb.Set("band", "upper").Labels(), V: upper, DropName: true}
+			return lo, hi, nil
 		}
 		impl.Call(c)
 		if c.Err != nil {
-			errs[i] = c.Err
-			return
+			return lo, hi, c.Err
 		}
 		dropName := true
 		if impl.KeepName {
 			dropName = in.dropName
 		}
-		out[i] = fn.Series{Labels: in.Labels, V: c.Out, DropName: dropName}
-	})
+		return fn.Series{Labels: in.Labels.Copy(), V: c.Out, DropName: dropName}, hi, nil
+	}
+	var out, upper []fn.Series
+	var errs []error
+	var annos []annotations.Annotations
+	if ms, ok := unwrap(e.Args[argIdx]).(*parser.MatrixSelector); ok {
+		// A selector streams: each series is computed as storage decodes
+		// it (decoding runs ahead on other goroutines) and only the result
+		// columns are kept, never every sample of every series.
+		vs := ms.VectorSelector.(*parser.VectorSelector)
+		ends, rng := refTimes(g, vs.Timestamp, vs.OriginalOffset.Milliseconds()), ms.Range.Milliseconds()
+		ev.eachRangeSeries(ms, g, func(in rangeSeries) {
+			var a annotations.Annotations // per series, merged as Prometheus counts them
+			lo, hi, err := call(in, ends, rng, &a)
+			ev.warn(a)
+			if err != nil {
+				ev.fail(err)
+			}
+			out = append(out, lo)
+			if isBand {
+				upper = append(upper, hi)
+			}
+			ev.addSamples(g.n)
+		})
+	} else {
+		rv := ev.rangeArg(e.Args[argIdx], g)
+		errs = make([]error, len(rv.matrix))
+		out = make([]fn.Series, len(rv.matrix))
+		if isBand {
+			upper = make([]fn.Series, len(rv.matrix))
+		}
+		annos = make([]annotations.Annotations, len(rv.matrix))
+		ev.parallel(len(rv.matrix), func(i int) {
+			var hi fn.Series
+			out[i], hi, errs[i] = call(rv.matrix[i], rv.ends, rv.rng, &annos[i])
+			if isBand {
+				upper[i] = hi
+			}
+		})
+	}
 	for _, a := range annos {
 		ev.warn(a)
 	}

@@ -316,11 +316,62 @@ func (ev *evaluator) smoothedSelector(vs *parser.VectorSelector, refs []int64) v
 // that neither negation nor quieting can turn it into the marker), is
 // read as an ordinary NaN.
 func sanitize(v float64) float64 {
-	const sign, quiet = 1 << 63, 1 << 51
-	if math.Float64bits(v)&^sign|quiet == fn.AbsentBits {
+	if isMarker(v) {
 		return math.NaN()
 	}
 	return v
+}
+
+// eachRangeSeries streams the series of a matrix selector over every
+// step of g to f: each series' samples in the union of the windows (plus
+// the lookback on both sides for anchored and smoothed windows), stale
+// markers removed. The samples are the storage's own slices when there
+// was nothing to remove, valid only during the call, so a range function
+// can run on them without a copy. It returns every step's window end and
+// the window length.
+func (ev *evaluator) eachRangeSeries(e *parser.MatrixSelector, g grid, f func(rangeSeries)) (ends []int64, rng int64) {
+	vs := e.VectorSelector.(*parser.VectorSelector)
+	rng = e.Range.Milliseconds()
+	ends = refTimes(g, vs.Timestamp, vs.OriginalOffset.Milliseconds())
+	if len(ends) == 0 {
+		return ends, rng
+	}
+	lo, hi := slices.Min(ends)-rng+1, slices.Max(ends)
+	if vs.Anchored || vs.Smoothed {
+		lo -= ev.lookback
+		hi += ev.lookback
+	}
+	var buf rangeSeries
+	ev.selectSeries(vs, lo, hi, func(lset labels.Labels, ts []int64, vals []float64, sts []int64) {
+		s := rangeSeries{Samples: fn.Samples{Labels: lset, T: ts, V: vals, ST: sts}}
+		if slices.ContainsFunc(vals, func(v float64) bool { return stale(v) || isMarker(v) }) {
+			buf.T, buf.V, buf.ST = buf.T[:0], buf.V[:0], buf.ST[:0]
+			for i, v := range vals {
+				if stale(v) {
+					continue
+				}
+				buf.T = append(buf.T, ts[i])
+				buf.V = append(buf.V, sanitize(v))
+				if sts != nil {
+					buf.ST = append(buf.ST, sts[i])
+				}
+			}
+			s.T, s.V, s.ST = buf.T, buf.V, nil
+			if sts != nil {
+				s.ST = buf.ST
+			}
+		}
+		if len(s.T) > 0 {
+			f(s)
+		}
+	})
+	return ends, rng
+}
+
+// isMarker reports a NaN that sanitize turns into a plain NaN.
+func isMarker(v float64) bool {
+	const sign, quiet = 1 << 63, 1 << 51
+	return math.Float64bits(v)&^sign|quiet == fn.AbsentBits
 }
 
 // rangeArg evaluates a range vector (a matrix selector or a subquery)
@@ -330,33 +381,13 @@ func (ev *evaluator) rangeArg(e parser.Expr, g grid) value {
 	switch e := e.(type) {
 	case *parser.MatrixSelector:
 		vs := e.VectorSelector.(*parser.VectorSelector)
-		rng := e.Range.Milliseconds()
-		ends := refTimes(g, vs.Timestamp, vs.OriginalOffset.Milliseconds())
-		out := value{typ: parser.ValueTypeMatrix, ends: ends, rng: rng, anchored: vs.Anchored, smoothed: vs.Smoothed}
-		if len(ends) == 0 {
-			return out
-		}
-		lo, hi := slices.Min(ends)-rng+1, slices.Max(ends)
-		if vs.Anchored || vs.Smoothed {
-			lo -= ev.lookback
-			hi += ev.lookback
-		}
-		ev.selectSeries(vs, lo, hi, func(lset labels.Labels, ts []int64, vals []float64, sts []int64) {
-			s := rangeSeries{Samples: fn.Samples{Labels: lset.Copy()}}
-			for i, v := range vals {
-				if stale(v) {
-					continue
-				}
-				s.T = append(s.T, ts[i])
-				s.V = append(s.V, sanitize(v))
-				if sts != nil {
-					s.ST = append(s.ST, sts[i])
-				}
-			}
-			if len(s.T) > 0 {
-				out.matrix = append(out.matrix, s)
-				ev.addSamples(len(s.T))
-			}
+		out := value{typ: parser.ValueTypeMatrix, anchored: vs.Anchored, smoothed: vs.Smoothed}
+		out.ends, out.rng = ev.eachRangeSeries(e, g, func(s rangeSeries) {
+			// The slices are the storage's until the next series: copy.
+			s.Labels = s.Labels.Copy()
+			s.T, s.V, s.ST = slices.Clone(s.T), slices.Clone(s.V), slices.Clone(s.ST)
+			out.matrix = append(out.matrix, s)
+			ev.addSamples(len(s.T))
 		})
 		return out
 	case *parser.SubqueryExpr:
