@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
 )
 
 // vmLine is one line of VictoriaMetrics's JSON lines format.
@@ -17,14 +19,16 @@ type vmLine struct {
 	Timestamps []json.Number     `json:"timestamps"`
 }
 
-// vmValue is a sample value: a JSON number, or a string holding a number
-// or NaN, Inf, +Inf or -Inf (which JSON numbers cannot spell).
+// vmValue is a sample value: a JSON number, a string holding a number or
+// NaN, Inf, +Inf or -Inf (which JSON numbers cannot spell), or null, a
+// Prometheus staleness marker (what almanac's export writes for one).
 type vmValue float64
 
 func (v *vmValue) UnmarshalJSON(b []byte) error {
 	s := string(bytes.Trim(b, `"`))
-	if len(s) == len(b) && b[0] == 'n' { // null
-		return errors.New("null value")
+	if s == "null" && len(s) == len(b) {
+		*v = vmValue(math.Float64frombits(value.StaleNaN))
+		return nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {

@@ -1,6 +1,11 @@
 package ingest
 
-import "testing"
+import (
+	"math"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/value"
+)
 
 func TestDecodeVMJSON(t *testing.T) {
 	f := func(name, in, want string) {
@@ -30,7 +35,7 @@ func TestDecodeVMJSON(t *testing.T) {
 {"values":[1],"timestamps":[1]}
 {"metric":{"__name__":"a"},"values":[],"timestamps":[]}
 {"metric":{"__name__":"a"},"values":[1],"timestamps":[1.5]}
-{"metric":{"__name__":"a"},"values":[null],"timestamps":[1]}
+{"metric":{"__name__":"a"},"values":[true],"timestamps":[1]}
 {"metric":{"__name__":"a"},"values":["x"],"timestamps":[1]}
 {"metric":{"__name__":"a"},"values":[1] "timestamps":[1]}
 {"metric":{"__name__":1},"values":[1],"timestamps":[1]}
@@ -43,10 +48,26 @@ not json
 ! line 4: missing or empty "metric" object
 ! line 5: missing "values" and "timestamps"
 ! line 6: timestamp 0: 1.5 is not an integer of milliseconds
-! line 7: null value
+! line 7: invalid value true
 ! line 8: invalid value "x"
 ! line 9, column 41: invalid character '"' after object key:value pair
 ! line 10: json: cannot unmarshal number into Go struct field vmLine.metric of type string
 ! line 11, column 2: invalid character 'o' in literal null (expecting 'u')
 `)
+}
+
+// TestVMJSONNaNAndStale: null is a staleness marker and "NaN" a NaN
+// value, as almanac's export writes them, so an export imports back.
+func TestVMJSONNaNAndStale(t *testing.T) {
+	req := DecodeVMJSON([]byte(`{"metric":{"__name__":"x"},"values":[1,"NaN",null],"timestamps":[1,2,3]}` + "\n"))
+	if len(req.Invalid) != 0 || len(req.Series) != 1 || len(req.Series[0].Samples) != 3 {
+		t.Fatalf("decoded %+v", req)
+	}
+	smp := req.Series[0].Samples
+	if !math.IsNaN(smp[1].V) || value.IsStaleNaN(smp[1].V) {
+		t.Errorf(`"NaN" decoded as %x, want a NaN that is not a staleness marker`, math.Float64bits(smp[1].V))
+	}
+	if !value.IsStaleNaN(smp[2].V) {
+		t.Errorf("null decoded as %x, want the staleness marker", math.Float64bits(smp[2].V))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/prometheus/prometheus/model/value"
 	"math"
 	"net/http"
 	"strconv"
@@ -256,14 +257,16 @@ func appendExportLine(b []byte, sr *almanac.Series) []byte {
 	return append(b, "]}\n"...)
 }
 
-// appendExportJSONValue writes a value as VictoriaMetrics's export does:
-// a JSON number, with NaN as null and ±Inf as "Infinity" and "-Infinity",
-// which JSON numbers cannot spell. NaN payloads (staleness markers) are
-// not kept: the format has one NaN.
+// appendExportJSONValue writes a value as a JSON number, and what JSON
+// numbers cannot spell as strings: "NaN", "Infinity", "-Infinity". A
+// Prometheus staleness marker is null, so that an export imported again
+// (almanac's /api/v1/import reads null as a marker) keeps both.
 func appendExportJSONValue(b []byte, v float64) []byte {
 	switch {
-	case math.IsNaN(v):
+	case value.IsStaleNaN(v):
 		return append(b, "null"...)
+	case math.IsNaN(v):
+		return append(b, `"NaN"`...)
 	case math.IsInf(v, 1):
 		return append(b, `"Infinity"`...)
 	case math.IsInf(v, -1):

@@ -170,7 +170,8 @@ func TestExportJSON(t *testing.T) {
 
 	t.Run("spelling", func(t *testing.T) {
 		_, body := e.get("/api/v1/export", url.Values{"match[]": {"node_load1"}})
-		want := `{"metric":{"__name__":"node_load1","instance":"a"},"values":[0.5,null,"Infinity","-Infinity",1e-07,1e+22,-3,null],` +
+		// A NaN value is "NaN"; the staleness marker at the end is null.
+		want := `{"metric":{"__name__":"node_load1","instance":"a"},"values":[0.5,"NaN","Infinity","-Infinity",1e-07,1e+22,-3,null],` +
 			`"timestamps":[1735689600000,1735689615000,1735689630000,1735689645000,1735689660000,1735689675000,1735689690000,1735689705000]}` + "\n"
 		if body != want {
 			t.Fatalf("got  %s\nwant %s", body, want)
