@@ -82,6 +82,7 @@ bench-query:
 .PHONY: bench-quality
 bench-quality:
 	$(GO) test -count=1 -v -run='^Test(NABScoring|NAB|Forecast|Correlate)$$' -timeout=30m ./benchmarks/quality/ -quality -quality.out='$(QUALITY_OUT)'
+	$(GO) test -count=1 -run='^$$' -bench='^BenchmarkAnalyticsSpeed$$' -benchtime=1x -timeout=60m ./benchmarks/quality/ -quality
 
 ## bench-codec: chunk codec against Prometheus's XOR chunks
 bench-codec:
