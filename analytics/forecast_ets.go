@@ -103,7 +103,7 @@ func sumSquaredPsi(alpha, beta, gamma float64, m, h int) float64 {
 // noisy start than y[1]-y[0].
 func initialTrendLine(vs []float64) (level, slope float64) {
 	k := min(len(vs), max(4, min(20, len(vs)/10)))
-	return olsLine(vs[:k])
+	return LinearFit(vs[:k])
 }
 
 // fitHolt fits Holt's additive trend method: one-step forecast ℓ + b, then

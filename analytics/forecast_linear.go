@@ -17,7 +17,7 @@ func fitLinear(vs []float64, _ int) (model, error) {
 	if n < 3 {
 		return model{}, fmt.Errorf("%w: linear needs 3 values, got %d", ErrTooFewSamples, n)
 	}
-	a, b := olsLine(vs)
+	a, b := LinearFit(vs)
 	var sse float64
 	for i, v := range vs {
 		r := v - (a + b*float64(i))

@@ -18,7 +18,7 @@ func fitTheta(vs []float64, _ int) (model, error) {
 	if n < 3 {
 		return model{}, fmt.Errorf("%w: theta needs 3 values, got %d", ErrTooFewSamples, n)
 	}
-	_, b := olsLine(vs)
+	_, b := LinearFit(vs)
 	ses, level, alpha := fitSES(vs)
 	drift := (1 - math.Pow(1-alpha, float64(n))) / alpha
 	return model{predict: func(h int) (float64, float64) {

@@ -217,7 +217,7 @@ func autocorrelation(x []float64) []float64 {
 
 // detrend returns x minus its least-squares line.
 func detrend(x []float64) []float64 {
-	a, b := olsLine(x)
+	a, b := LinearFit(x)
 	out := make([]float64, len(x))
 	for i, v := range x {
 		out[i] = v - (a + b*float64(i))
@@ -225,8 +225,9 @@ func detrend(x []float64) []float64 {
 	return out
 }
 
-// olsLine fits x[i] ≈ a + b*i by least squares.
-func olsLine(x []float64) (a, b float64) {
+// LinearFit fits x[i] ≈ a + b*i by least squares (ordinary, on the
+// index): the line forecasts and decompositions remove and extend.
+func LinearFit(x []float64) (a, b float64) {
 	n := float64(len(x))
 	if len(x) < 2 {
 		if len(x) == 1 {

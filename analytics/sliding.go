@@ -90,15 +90,20 @@ func (s *SlidingMedian) Reset() {
 }
 
 // kthDeviation returns the k-th smallest (0-based) of |x - m| over the tree.
-// Values below m, read from m downwards, give one ascending list of
-// deviations (A); values from m upwards give another (B). The k-th smallest
-// of their union is found by binary search on how many come from A.
 func (s *SlidingMedian) kthDeviation(m float64, k int) float64 {
-	n := s.Count()
-	c := s.tree.countLess(m)
+	return KthDeviation(m, k, s.Count(), s.tree.countLess(m), s.tree.kth)
+}
+
+// KthDeviation returns the k-th smallest (0-based) of |x - m| over n
+// sorted values, at(i) being the i-th smallest and c the number below m,
+// in O(log n) reads: the values below m, read from m downwards, give one
+// ascending list of deviations (A); those from m upwards give another
+// (B); the k-th smallest of their union is found by binary search on how
+// many come from A. Sliding medians use it for the MAD.
+func KthDeviation(m float64, k, n, c int, at func(i int) float64) float64 {
 	nA, nB := c, n-c
-	a := func(i int) float64 { return m - s.tree.kth(c-1-i) }
-	b := func(j int) float64 { return s.tree.kth(c+j) - m }
+	a := func(i int) float64 { return m - at(c-1-i) }
+	b := func(j int) float64 { return at(c+j) - m }
 	lo, hi := max(0, k+1-nB), min(k+1, nA)
 	for lo < hi {
 		i := (lo + hi) / 2 // take i from A and k+1-i from B

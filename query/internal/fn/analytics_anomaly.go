@@ -255,7 +255,7 @@ func seasonalProfile(hist []float64, a, p int) (profile, loo []float64) {
 		for j, x := range hist {
 			des[j] = x - season[(a+j)%p]
 		}
-		b0, b1 := olsLine(des)
+		b0, b1 := analytics.LinearFit(des)
 		for j, x := range hist {
 			d[j] = x - (b0 + b1*float64(j))
 		}
@@ -315,29 +315,4 @@ func seasonalProfile(hist []float64, a, p int) (profile, loo []float64) {
 		profile[ph] -= shift
 	}
 	return profile, loo
-}
-
-// olsLine fits x[i] ≈ b0 + b1·i by least squares.
-func olsLine(x []float64) (b0, b1 float64) {
-	n := float64(len(x))
-	if len(x) < 2 {
-		if len(x) == 1 {
-			return x[0], 0
-		}
-		return 0, 0
-	}
-	tm := (n - 1) / 2
-	var xm float64
-	for _, v := range x {
-		xm += v
-	}
-	xm /= n
-	var sxy, sxx float64
-	for i, v := range x {
-		d := float64(i) - tm
-		sxy += d * (v - xm)
-		sxx += d * d
-	}
-	b1 = sxy / sxx
-	return xm - b1*tm, b1
 }

@@ -287,7 +287,7 @@ func (r *fcRun) over(m *fcModel, vs []float64) bool {
 		if n < 3 {
 			return false
 		}
-		r.b0, r.b1 = olsLine(vs)
+		r.b0, r.b1 = analytics.LinearFit(vs)
 		for i, v := range vs {
 			e := v - (r.b0 + r.b1*float64(i))
 			r.sse += e * e
@@ -320,7 +320,7 @@ func (r *fcRun) over(m *fcModel, vs []float64) bool {
 		if n < 3 {
 			return false
 		}
-		_, r.b1 = olsLine(vs)
+		_, r.b1 = analytics.LinearFit(vs)
 		l := vs[0]
 		for _, y := range vs[1:] {
 			e := y - l
@@ -424,7 +424,7 @@ func sumSquaredPsi(alpha, beta, gamma float64, m, h int) float64 {
 // initialTrendLine is Holt's start: the line through the first tenth of
 // the values (4 to 20 of them), at index 0.
 func initialTrendLine(vs []float64) (level, slope float64) {
-	return olsLine(vs[:min(len(vs), max(4, min(20, len(vs)/10)))])
+	return analytics.LinearFit(vs[:min(len(vs), max(4, min(20, len(vs)/10)))])
 }
 
 // seasonalStart is Holt-Winters' start from the first two cycles, as in

@@ -71,34 +71,10 @@ func (w *sortedWindow) robust() (center, scale float64) {
 	return center, meanADScale * sum / float64(n)
 }
 
-// kthDeviation returns the k-th smallest (0-based) |x - m|. The values
-// below m, read downwards, and those from m up are two ascending lists
-// of deviations; the k-th of their union is found by binary search on
-// how many come from the first.
+// kthDeviation returns the k-th smallest (0-based) |x - m|.
 func (w *sortedWindow) kthDeviation(m float64, k int) float64 {
-	s := w.s
-	c, _ := slices.BinarySearch(s, m) // s[:c] < m
-	nA, nB := c, len(s)-c
-	a := func(i int) float64 { return m - s[c-1-i] }
-	b := func(j int) float64 { return s[c+j] - m }
-	lo, hi := max(0, k+1-nB), min(k+1, nA)
-	for lo < hi {
-		i := (lo + hi) / 2 // take i from A and k+1-i from B
-		if j := k + 1 - i; j > 0 && a(i) < b(j-1) {
-			lo = i + 1
-		} else {
-			hi = i
-		}
-	}
-	i, j := lo, k+1-lo
-	d := math.Inf(-1)
-	if i > 0 {
-		d = a(i - 1)
-	}
-	if j > 0 {
-		d = max(d, b(j-1))
-	}
-	return d
+	c, _ := slices.BinarySearch(w.s, m) // w.s[:c] < m
+	return analytics.KthDeviation(m, k, len(w.s), c, func(i int) float64 { return w.s[i] })
 }
 
 // slidingSet is a sortedWindow over src[lo:hi] that follows a window as
