@@ -192,14 +192,7 @@ func (ev *evaluator) aggregate(e *parser.AggregateExpr, g grid) value {
 			}
 		}
 	}
-	kept := out[:0]
-	for _, s := range out {
-		if slices.ContainsFunc(s.V, func(f float64) bool { return !fn.IsAbsent(f) }) {
-			kept = append(kept, s)
-		}
-	}
-	ev.addSamples(len(kept) * g.n)
-	return value{typ: parser.ValueTypeVector, series: kept}
+	return ev.vector(out, g)
 }
 
 // checkQuantileParam warns, as Prometheus does, of φ outside [0, 1].

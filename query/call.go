@@ -219,14 +219,7 @@ func (ev *evaluator) rangeCall(e *parser.Call, argIdx int, g grid) value {
 		}
 	}
 	out = append(out, upper...)
-	kept := out[:0]
-	for _, s := range out {
-		if slices.ContainsFunc(s.V, func(f float64) bool { return !fn.IsAbsent(f) }) {
-			kept = append(kept, s)
-		}
-	}
-	ev.addSamples(len(kept) * g.n)
-	return value{typ: parser.ValueTypeVector, series: kept}
+	return ev.vector(out, g)
 }
 
 // rangeModifiers returns the anchored and smoothed modifiers of a matrix
@@ -434,12 +427,5 @@ func (ev *evaluator) pairCall(e *parser.Call, g grid) value {
 	for _, a := range annos {
 		ev.warn(a)
 	}
-	kept := out[:0]
-	for _, s := range out {
-		if slices.ContainsFunc(s.V, func(f float64) bool { return !fn.IsAbsent(f) }) {
-			kept = append(kept, s)
-		}
-	}
-	ev.addSamples(len(kept) * g.n)
-	return value{typ: parser.ValueTypeVector, series: kept}
+	return ev.vector(out, g)
 }

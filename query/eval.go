@@ -485,3 +485,16 @@ func (ev *evaluator) parallel(n int, f func(i int)) {
 		panic(panicked)
 	}
 }
+
+// vector is the value of a node's output series: those with a value at
+// some step, accounted for in the samples held.
+func (ev *evaluator) vector(out []fn.Series, g grid) value {
+	kept := out[:0]
+	for _, s := range out {
+		if slices.ContainsFunc(s.V, func(f float64) bool { return !fn.IsAbsent(f) }) {
+			kept = append(kept, s)
+		}
+	}
+	ev.addSamples(len(kept) * g.n)
+	return value{typ: parser.ValueTypeVector, series: kept}
+}
