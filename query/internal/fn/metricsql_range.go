@@ -37,6 +37,12 @@ func mqlWindowValues(dst, v []float64, lo, hi int) []float64 {
 // interpolated between the two middle values as quantile_over_time(0.5)
 // interpolates.
 func mqlMedianOverTime(c *RangeCall) {
+	mqlEachWindow(c, true, mqlMedianSorted)
+}
+
+// mqlEachWindow sets each step's output to f of the window's non-NaN
+// values (sorted when sorted is set); a window without any has none.
+func mqlEachWindow(c *RangeCall, sorted bool, f func(vals []float64) float64) {
 	var w window
 	var buf []float64
 	for i, end := range c.Ends {
@@ -45,8 +51,10 @@ func mqlMedianOverTime(c *RangeCall) {
 		if len(buf) == 0 {
 			continue
 		}
-		slices.Sort(buf)
-		c.Out[i] = mqlMedianSorted(buf)
+		if sorted {
+			slices.Sort(buf)
+		}
+		c.Out[i] = f(buf)
 	}
 }
 
@@ -62,15 +70,7 @@ func mqlMedianSorted(v []float64) float64 {
 // mqlModeOverTime is mode_over_time: the most frequent value of each window;
 // among equally frequent values, the smallest.
 func mqlModeOverTime(c *RangeCall) {
-	var w window
-	var buf []float64
-	for i, end := range c.Ends {
-		lo, hi := w.at(c.In.T, end-c.Range, end)
-		buf = mqlWindowValues(buf[:0], c.In.V, lo, hi)
-		if len(buf) == 0 {
-			continue
-		}
-		slices.Sort(buf)
+	mqlEachWindow(c, true, func(buf []float64) float64 {
 		mode, best := buf[0], 0
 		for j := 0; j < len(buf); {
 			k := j + 1
@@ -82,8 +82,8 @@ func mqlModeOverTime(c *RangeCall) {
 			}
 			j = k
 		}
-		c.Out[i] = mode
-	}
+		return mode
+	})
 }
 
 // mqlRangeOverTime is range_over_time: the largest value of each window minus
@@ -109,14 +109,7 @@ func mqlRangeOverTime(c *RangeCall) {
 // value among the window's values, (last - mean) / stddev with the
 // population standard deviation; 0 when the last value is the mean.
 func mqlZScoreOverTime(c *RangeCall) {
-	var w window
-	var buf []float64
-	for i, end := range c.Ends {
-		lo, hi := w.at(c.In.T, end-c.Range, end)
-		buf = mqlWindowValues(buf[:0], c.In.V, lo, hi)
-		if len(buf) == 0 {
-			continue
-		}
+	mqlEachWindow(c, false, func(buf []float64) float64 {
 		mean, m2 := 0.0, 0.0
 		for j, x := range buf {
 			d := x - mean
@@ -125,11 +118,10 @@ func mqlZScoreOverTime(c *RangeCall) {
 		}
 		d := buf[len(buf)-1] - mean
 		if d == 0 {
-			c.Out[i] = 0
-			continue
+			return 0
 		}
-		c.Out[i] = d / math.Sqrt(m2/float64(len(buf)))
-	}
+		return d / math.Sqrt(m2/float64(len(buf)))
+	})
 }
 
 // mqlRateOverSum is rate_over_sum: the sum of each window's values
