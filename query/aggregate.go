@@ -28,7 +28,7 @@ type grouping struct {
 func groupSeries(in []fn.Series, e *parser.AggregateExpr, keepLabels bool) grouping {
 	names := slices.Clone(e.Grouping)
 	if e.Without {
-		names = append(names, labels.MetricName, "__type__", "__unit__")
+		names = append(names, model.MetricNameLabel, model.MetricTypeLabel, model.MetricUnitLabel)
 	}
 	slices.Sort(names)
 	g := grouping{of: make([]int, len(in))}
@@ -262,7 +262,7 @@ func (ev *evaluator) countValues(e *parser.AggregateExpr, label string, in []fn.
 	}
 	names := slices.Clone(e.Grouping)
 	if e.Without {
-		names = append(names, labels.MetricName, "__type__", "__unit__")
+		names = append(names, model.MetricNameLabel, model.MetricTypeLabel, model.MetricUnitLabel)
 	} else {
 		names = append(names, label)
 	}

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"github.com/prometheus/common/model"
 	"math"
 	"slices"
 
@@ -171,7 +172,7 @@ func (ev *evaluator) trimInfo(e *parser.BinaryExpr) {
 func signatures(m *parser.VectorMatching, lhs, rhs []fn.Series) ([]int, []int, int) {
 	names := slices.Clone(m.MatchingLabels)
 	if !m.On {
-		names = append(names, labels.MetricName, "__type__", "__unit__")
+		names = append(names, model.MetricNameLabel, model.MetricTypeLabel, model.MetricUnitLabel)
 	}
 	slices.Sort(names) // Bytes{With,Without}Labels need them sorted
 	ord := map[string]int{}
@@ -251,13 +252,7 @@ func (ev *evaluator) setOp(e *parser.BinaryExpr, lhs, rhs []fn.Series, g grid) v
 			}
 		}
 	}
-	return value{typ: parser.ValueTypeVector, series: ev.mergeStrict(out, g)}
-}
-
-// mergeStrict joins series with equal labels (disjoint in time), failing
-// as Prometheus does when two have a value at the same step.
-func (ev *evaluator) mergeStrict(ss []fn.Series, _ grid) []fn.Series {
-	return ev.merge(ss)
+	return value{typ: parser.ValueTypeVector, series: ev.merge(out)}
 }
 
 // vectorVector evaluates an arithmetic or comparison operator between two
@@ -415,7 +410,7 @@ func (ev *evaluator) vectorVector(e *parser.BinaryExpr, lhs, rhs []fn.Series, g 
 func matchLabels(lset labels.Labels, m *parser.VectorMatching) labels.Labels {
 	names := m.MatchingLabels
 	if !m.On {
-		names = append([]string{labels.MetricName, "__type__", "__unit__"}, names...)
+		names = append([]string{model.MetricNameLabel, model.MetricTypeLabel, model.MetricUnitLabel}, names...)
 	}
 	return lset.MatchLabels(m.On, names...)
 }
@@ -427,7 +422,7 @@ func matchLabels(lset labels.Labels, m *parser.VectorMatching) labels.Labels {
 func resultMetric(lhs, rhs labels.Labels, op parser.ItemType, m *parser.VectorMatching) labels.Labels {
 	b := labels.NewBuilder(lhs)
 	if changesMetricSchema(op) {
-		b.Del(labels.MetricName, "__type__", "__unit__")
+		b.Del(model.MetricNameLabel, model.MetricTypeLabel, model.MetricUnitLabel)
 	}
 	if m.Card == parser.CardOneToOne {
 		if m.On {

@@ -1,6 +1,8 @@
 package query
 
 import (
+	promvalue "github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/schema"
 	"maps"
 	"slices"
 	"strings"
@@ -290,7 +292,7 @@ func (ev *evaluator) timestamp(e *parser.Call, g grid, start bool) value {
 			if j == 0 {
 				continue
 			}
-			if t := ts[j-1]; t > r-ev.lookback && !stale(vals[j-1]) {
+			if t := ts[j-1]; t > r-ev.lookback && !promvalue.IsStaleNaN(vals[j-1]) {
 				switch {
 				case !start:
 					res[i] = float64(t) / 1000
@@ -327,7 +329,7 @@ func absentLabels(e parser.Expr) labels.Labels {
 	b := labels.NewBuilder(labels.EmptyLabels())
 	has := map[string]bool{}
 	for _, m := range ms {
-		if isMetadataLabel(m.Name) {
+		if schema.IsMetadataLabel(m.Name) {
 			continue
 		}
 		if m.Type == labels.MatchEqual && !has[m.Name] {

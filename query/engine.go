@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
+	"github.com/prometheus/prometheus/schema"
 	"runtime"
 	"slices"
 	"time"
@@ -234,7 +234,7 @@ func (ev *evaluator) result(expr parser.Expr, v value, g grid, instant bool) (pa
 		for _, s := range v.matrix {
 			lset := s.Labels
 			if s.dropName {
-				lset = lset.DropReserved(isMetadataLabel)
+				lset = lset.DropReserved(schema.IsMetadataLabel)
 			}
 			out := promql.Series{Metric: lset}
 			if v.anchored || v.smoothed {
@@ -312,17 +312,11 @@ func ordered(expr parser.Expr) bool {
 	return found
 }
 
-// isMetadataLabel says which labels delayed name removal drops: the
-// metric name and the type-and-unit labels.
-func isMetadataLabel(name string) bool {
-	return name == labels.MetricName || name == "__type__" || name == "__unit__"
-}
-
 // dropNames applies delayed name removal.
 func dropNames(ss []fn.Series) []fn.Series {
 	for i := range ss {
 		if ss[i].DropName {
-			ss[i].Labels = ss[i].Labels.DropReserved(isMetadataLabel)
+			ss[i].Labels = ss[i].Labels.DropReserved(schema.IsMetadataLabel)
 			ss[i].DropName = false
 		}
 	}
@@ -394,8 +388,3 @@ func (ev *evaluator) addSamples(n int) {
 		ev.fail(ErrTooManySamples)
 	}
 }
-
-// stale reports Prometheus's staleness marker.
-func stale(v float64) bool { return math.Float64bits(v) == staleNaNBits }
-
-const staleNaNBits = 0x7ff0000000000002

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	promvalue "github.com/prometheus/prometheus/model/value"
 	"math"
 	"slices"
 	"sync"
@@ -251,7 +252,7 @@ func (ev *evaluator) vectorSelector(vs *parser.VectorSelector, g grid) value {
 				continue
 			}
 			t, v := ts[j-1], vals[j-1]
-			if t <= r-ev.lookback || stale(v) {
+			if t <= r-ev.lookback || promvalue.IsStaleNaN(v) {
 				continue
 			}
 			vals2[i] = sanitize(v)
@@ -276,7 +277,7 @@ func (ev *evaluator) smoothedSelector(vs *parser.VectorSelector, refs []int64) v
 		var t []int64
 		var v []float64
 		for i, f := range vals {
-			if !stale(f) {
+			if !promvalue.IsStaleNaN(f) {
 				t, v = append(t, ts[i]), append(v, sanitize(f))
 			}
 		}
@@ -344,10 +345,10 @@ func (ev *evaluator) eachRangeSeries(e *parser.MatrixSelector, g grid, f func(ra
 	var buf rangeSeries
 	ev.selectSeries(vs, lo, hi, func(lset labels.Labels, ts []int64, vals []float64, sts []int64) {
 		s := rangeSeries{Samples: fn.Samples{Labels: lset, T: ts, V: vals, ST: sts}}
-		if slices.ContainsFunc(vals, func(v float64) bool { return stale(v) || isMarker(v) }) {
+		if slices.ContainsFunc(vals, func(v float64) bool { return promvalue.IsStaleNaN(v) || isMarker(v) }) {
 			buf.T, buf.V, buf.ST = buf.T[:0], buf.V[:0], buf.ST[:0]
 			for i, v := range vals {
-				if stale(v) {
+				if promvalue.IsStaleNaN(v) {
 					continue
 				}
 				buf.T = append(buf.T, ts[i])

@@ -2,6 +2,8 @@ package query
 
 import (
 	"fmt"
+	promvalue "github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/schema"
 	"math"
 	"regexp"
 	"slices"
@@ -243,7 +245,7 @@ func (ev *evaluator) fetchInfoSeries(base []fn.Series, ignored []bool, dataList,
 				if j == 0 {
 					continue
 				}
-				if t := ts[j-1]; t > r-ev.lookback && !stale(vals[j-1]) {
+				if t := ts[j-1]; t > r-ev.lookback && !promvalue.IsStaleNaN(vals[j-1]) {
 					s.t[i] = t
 					present = true
 				}
@@ -474,7 +476,7 @@ func (ev *evaluator) infoLabels(lset labels.Labels, infos []infoSeries, which []
 	add := labels.NewBuilder(labels.EmptyLabels())
 	for _, i := range which {
 		infos[i].lset.Range(func(l labels.Label) {
-			if isMetadataLabel(l.Name) {
+			if schema.IsMetadataLabel(l.Name) {
 				return
 			}
 			if _, ok := dataMatchers[l.Name]; len(dataMatchers) > 0 && !ok {

@@ -3,6 +3,8 @@ package query
 import (
 	"cmp"
 	"fmt"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/schema"
 	"math"
 	"slices"
 	"strings"
@@ -129,7 +131,7 @@ func mqlSeriesOf(v value) []fn.Series {
 // mqlVisibleLabels returns the labels s is returned with.
 func mqlVisibleLabels(s fn.Series) labels.Labels {
 	if s.DropName {
-		return s.Labels.DropReserved(isMetadataLabel)
+		return s.Labels.DropReserved(schema.IsMetadataLabel)
 	}
 	return s.Labels
 }
@@ -296,7 +298,7 @@ func (n *metricsqlCondOp) children() []*parser.Expr { return []*parser.Expr{&n.L
 func (n *metricsqlCondOp) key(b *labels.Builder, s fn.Series) string {
 	b.Reset(s.Labels)
 	if !n.KeepNames || s.DropName {
-		b.Del(labels.MetricName, "__type__", "__unit__")
+		b.Del(model.MetricNameLabel, model.MetricTypeLabel, model.MetricUnitLabel)
 	}
 	switch {
 	case n.On:
