@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -121,30 +122,37 @@ func (s *Server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// selectExport selects the series of every match[] set of p, merged and
+// deduplicated in label order. Close the merge.
+func (s *Server) selectExport(ctx context.Context, p exportParams) (*seriesMerge, error) {
+	q := s.db.Querier(p.mint, p.maxt)
+	sets := make([]*almanac.SeriesSet, 0, len(p.matchers))
+	for _, ms := range p.matchers {
+		ss, err := q.Select(ctx, ms...)
+		if err != nil {
+			for _, s := range sets {
+				s.Close()
+			}
+			return nil, err
+		}
+		sets = append(sets, ss)
+	}
+	return newSeriesMerge(sets), nil
+}
+
 // streamExport selects the series of every match[] set, merged and
 // deduplicated in label order, and writes each through write.
 func (s *Server) streamExport(w http.ResponseWriter, r *http.Request, p exportParams, contentType string, write func(*bufio.Writer, *almanac.Series) error) {
 	ctx := r.Context()
-	q := s.db.Querier(p.mint, p.maxt)
-	sets := make([]*almanac.SeriesSet, 0, len(p.matchers))
-	defer func() {
-		for _, ss := range sets {
-			ss.Close()
-		}
-	}()
-	for _, ms := range p.matchers {
-		ss, err := q.Select(ctx, ms...)
-		if err != nil {
-			s.respondError(w, execError(err))
-			return
-		}
-		sets = append(sets, ss)
+	m, err := s.selectExport(ctx, p)
+	if err != nil {
+		s.respondError(w, execError(err))
+		return
 	}
-	m := newSeriesMerge(sets)
+	defer m.Close()
 
 	w.Header().Set("Content-Type", contentType)
 	bw := bufio.NewWriterSize(w, exportBufferBytes)
-	var err error
 	for n := 0; m.Next(); n++ {
 		if n%64 == 0 {
 			if err = ctx.Err(); err != nil {
@@ -235,6 +243,13 @@ func (m *seriesMerge) advance(i int) {
 func (m *seriesMerge) At() *almanac.Series { return m.cur }
 
 func (m *seriesMerge) Err() error { return m.err }
+
+// Close releases every set.
+func (m *seriesMerge) Close() {
+	for _, ss := range m.sets {
+		ss.Close()
+	}
+}
 
 // appendExportLine writes one series as a VictoriaMetrics export line.
 func appendExportLine(b []byte, sr *almanac.Series) []byte {

@@ -86,22 +86,12 @@ func (s *Server) handleExportParquet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	q := s.db.Querier(p.mint, p.maxt)
-	sets := make([]*almanac.SeriesSet, 0, len(p.matchers))
-	defer func() {
-		for _, ss := range sets {
-			ss.Close()
-		}
-	}()
-	for _, ms := range p.matchers {
-		ss, err := q.Select(ctx, ms...)
-		if err != nil {
-			s.respondError(w, execError(err))
-			return
-		}
-		sets = append(sets, ss)
+	m, err := s.selectExport(ctx, p)
+	if err != nil {
+		s.respondError(w, execError(err))
+		return
 	}
-	m := newSeriesMerge(sets)
+	defer m.Close()
 
 	w.Header().Set("Content-Type", parquetContentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="almanac-export.parquet"`)
@@ -113,7 +103,6 @@ func (s *Server) handleExportParquet(w http.ResponseWriter, r *http.Request) {
 		parquet.CreatedBy("almanac", s.cfg.Version, ""),
 	)
 	var ps parquetSeries
-	var err error
 	for n := 0; m.Next(); n++ {
 		if n%64 == 0 {
 			if err = ctx.Err(); err != nil {
