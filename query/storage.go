@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 
 	"github.com/prometheus/prometheus/model/labels"
 	promstorage "github.com/prometheus/prometheus/storage"
@@ -107,11 +108,5 @@ func (s *queryableSet) Warnings() annotations.Annotations { return s.ss.Warnings
 
 func (s *queryableSet) Close() error { return s.qr.Close() }
 
-// errNativeHistogram: almanac's engine has no native histogram support.
-var errNativeHistogram = histogramError{}
-
-type histogramError struct{}
-
-func (histogramError) Error() string {
-	return "native histograms are not supported by almanac's engine"
-}
+// errNativeHistogram: almanac's engine evaluates float samples only.
+var errNativeHistogram = errors.New("native histograms are not supported by almanac's engine")
