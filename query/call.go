@@ -345,45 +345,47 @@ func absentLabels(e parser.Expr) labels.Labels {
 // absent is absent(): 1 at the steps where the argument has no series.
 func (ev *evaluator) absent(e *parser.Call, g grid) value {
 	v := ev.eval(e.Args[0], g)
-	out := fn.NewValues(g.n)
-	any := false
-	for i := range out {
-		has := false
-		for _, s := range v.series {
-			if !fn.IsAbsent(s.V[i]) {
-				has = true
-				break
-			}
-		}
-		if !has {
-			out[i] = 1
-			any = true
+	present := make([]bool, g.n)
+	for _, s := range v.series {
+		for i, f := range s.V {
+			present[i] = present[i] || !fn.IsAbsent(f)
 		}
 	}
-	if !any {
-		return value{typ: parser.ValueTypeVector}
-	}
-	return value{typ: parser.ValueTypeVector, series: []fn.Series{{Labels: absentLabels(e.Args[0]), V: out}}}
+	return absentValue(e, present)
 }
 
 // absentOverTime is absent_over_time(): 1 at the steps whose window holds
-// no sample of any series.
+// no sample of any series. A selector's series stream past without being
+// kept.
 func (ev *evaluator) absentOverTime(e *parser.Call, g grid) value {
-	rv := ev.rangeArg(e.Args[0], g)
-	out := fn.NewValues(g.n)
-	any := false
-	for i, end := range rv.ends {
-		has := false
-		for _, s := range rv.matrix {
-			j, _ := slices.BinarySearch(s.T, end-rv.rng+1)
-			if j < len(s.T) && s.T[j] <= end {
-				has = true
-				break
-			}
+	present := make([]bool, g.n)
+	mark := func(s rangeSeries, ends []int64, rng int64) {
+		for i, end := range ends {
+			j, _ := slices.BinarySearch(s.T, end-rng+1)
+			present[i] = present[i] || (j < len(s.T) && s.T[j] <= end)
 		}
-		if !has {
-			out[i] = 1
-			any = true
+	}
+	if ms, ok := unwrap(e.Args[0]).(*parser.MatrixSelector); ok {
+		vs := ms.VectorSelector.(*parser.VectorSelector)
+		ends, rng := refTimes(g, vs.Timestamp, vs.OriginalOffset.Milliseconds()), ms.Range.Milliseconds()
+		ev.eachRangeSeries(ms, g, func(s rangeSeries) { mark(s, ends, rng) })
+	} else {
+		rv := ev.rangeArg(e.Args[0], g)
+		for _, s := range rv.matrix {
+			mark(s, rv.ends, rv.rng)
+		}
+	}
+	return absentValue(e, present)
+}
+
+// absentValue is absent's and absent_over_time's result: 1, labelled
+// from the argument's matchers, at the steps nothing was present.
+func absentValue(e *parser.Call, present []bool) value {
+	out := fn.NewValues(len(present))
+	any := false
+	for i, p := range present {
+		if !p {
+			out[i], any = 1, true
 		}
 	}
 	if !any {
