@@ -29,6 +29,15 @@ const (
 	// season to the newest point and scales by the robust spread of the
 	// residuals.
 	AnomalySeasonal AnomalyMethod = "seasonal"
+	// AnomalyNovelty asks whether the window has seen the newest value:
+	// Expected is the history's value nearest to it and Sigma the standard
+	// error range/(6·√n) of the n history values, range/6 standing for
+	// their standard deviation. A value seen before scores 0, one beyond
+	// every value seen scores more the longer the history that never held
+	// it, so a level shift scores at its first sample and not again once
+	// the new level is part of the history. It is the method that scores
+	// best on the NAB corpus (docs/analytics.md).
+	AnomalyNovelty AnomalyMethod = "novelty"
 )
 
 // minHistory is the least number of usable values before the newest point
@@ -53,19 +62,35 @@ type Assessment struct {
 	Sigma    float64       // the scale of the deviation, > 0
 	Method   AnomalyMethod // the method used, never AnomalyAuto
 	Period   int           // the seasonal period in samples, 0 if none was used
+
+	lowest, highest float64 // the history's extremes (novelty)
 }
 
 // Band returns Expected ∓ |k|·Sigma, the range in which the newest value
-// would have scored at most |k|.
+// would have scored at most |k|. For AnomalyNovelty it is the history's
+// range widened by |k|·Sigma on each side: every value in it is within
+// that of a value seen, except in gaps of the history wider than 2|k|·Sigma.
 func (a Assessment) Band(k float64) (lower, upper float64) {
 	k = math.Abs(k)
+	if a.Method == AnomalyNovelty {
+		return a.lowest - k*a.Sigma, a.highest + k*a.Sigma
+	}
 	return a.Expected - k*a.Sigma, a.Expected + k*a.Sigma
 }
 
 // Assess scores the newest of raw samples against the rest of them: the
 // samples are regularized at their inferred step with short gaps
-// interpolated (see Fill), then passed to AssessLast.
+// interpolated (see Fill), then passed to AssessLast. AnomalyNovelty takes
+// the usable samples as they are instead: an interpolated value was never
+// seen.
 func Assess(ts []int64, vs []float64, method AnomalyMethod) (Assessment, error) {
+	if method == AnomalyNovelty {
+		_, uvs, err := usable(ts, vs)
+		if err != nil {
+			return Assessment{}, err
+		}
+		return AssessLast(uvs, method)
+	}
 	g, err := prepare(ts, vs)
 	if err != nil {
 		return Assessment{}, err
@@ -79,7 +104,7 @@ func Assess(ts []int64, vs []float64, method AnomalyMethod) (Assessment, error) 
 // ErrInvalidArgument when the last value is missing.
 func AssessLast(vs []float64, method AnomalyMethod) (Assessment, error) {
 	switch method {
-	case "", AnomalyAuto, AnomalyZScore, AnomalyMAD, AnomalySeasonal:
+	case "", AnomalyAuto, AnomalyZScore, AnomalyMAD, AnomalySeasonal, AnomalyNovelty:
 	default:
 		return Assessment{}, fmt.Errorf("%w: anomaly method %q", ErrUnknownMethod, method)
 	}
@@ -115,9 +140,25 @@ func AssessLast(vs []float64, method AnomalyMethod) (Assessment, error) {
 			return Assessment{}, err
 		}
 		a.Period = period
+	case AnomalyNovelty:
+		a.Expected, a.Sigma, a.lowest, a.highest = nearestSeen(hist, x)
 	}
 	a.Score = scoreOf(x, &a.Expected, &a.Sigma, hist)
 	return a, nil
+}
+
+// nearestSeen returns the finite value of hist nearest to x, the standard
+// error range/(6·√n) of hist's n finite values, and their extremes.
+func nearestSeen(hist []float64, x float64) (nearest, stdErr, lowest, highest float64) {
+	h := finiteOnly(hist)
+	lowest, highest = slices.Min(h), slices.Max(h)
+	nearest = h[0]
+	for _, v := range h[1:] {
+		if math.Abs(x-v) < math.Abs(x-nearest) {
+			nearest = v
+		}
+	}
+	return nearest, (highest - lowest) / (6 * math.Sqrt(float64(len(h)))), lowest, highest
 }
 
 // seasonalExpectation decomposes hist and predicts the next point. Its

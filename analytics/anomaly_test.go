@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-var allAnomalyMethods = []AnomalyMethod{"", AnomalyAuto, AnomalyZScore, AnomalyMAD, AnomalySeasonal}
+var allAnomalyMethods = []AnomalyMethod{"", AnomalyAuto, AnomalyZScore, AnomalyMAD, AnomalySeasonal, AnomalyNovelty}
 
 func TestAssessConstantScoresZero(t *testing.T) {
 	for _, level := range []float64{0, 1, -3.5, 1e9, 1e-12} {
@@ -194,5 +194,53 @@ func TestAssessRawSamples(t *testing.T) {
 	}
 	if _, err := Assess(nil, nil, AnomalyAuto); !errors.Is(err, ErrTooFewSamples) {
 		t.Fatalf("empty: %v", err)
+	}
+}
+
+// Novelty by hand: history 0..9 (n = 10, range 9), so the standard error
+// is 9/(6·√10).
+func TestAssessNoveltyByHand(t *testing.T) {
+	hist := []float64{3, 0, 9, 1, 8, 2, 7, 4, 6, 5}
+	unit := 9 / (6 * math.Sqrt(10))
+	for _, tc := range []struct {
+		x, want, nearest float64
+	}{
+		{x: 4, want: 0, nearest: 4},              // seen
+		{x: 4.25, want: 0.25 / unit, nearest: 4}, // between two seen values
+		{x: 12, want: 3 / unit, nearest: 9},      // beyond the highest
+		{x: -1, want: 1 / unit, nearest: 0},      // below the lowest
+	} {
+		a, err := AssessLast(append(append([]float64(nil), hist...), tc.x), AnomalyNovelty)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(a.Score-tc.want) > 1e-12 || a.Expected != tc.nearest || math.Abs(a.Sigma-unit) > 1e-15 {
+			t.Errorf("x %v: score %v expected %v sigma %v, want %v, %v, %v", tc.x, a.Score, a.Expected, a.Sigma, tc.want, tc.nearest, unit)
+		}
+		if lo, hi := a.Band(2); math.Abs(lo-(0-2*unit)) > 1e-12 || math.Abs(hi-(9+2*unit)) > 1e-12 {
+			t.Errorf("x %v: band [%v, %v], want the range widened by 2 units", tc.x, lo, hi)
+		}
+	}
+}
+
+// A level shift scores at its first sample only: once the new level is in
+// the history, it is no longer new. The deviation methods keep scoring it.
+func TestAssessNoveltyLevelShiftScoresOnce(t *testing.T) {
+	r := newRand(t, 7)
+	x := make([]float64, 300)
+	for i := range x {
+		x[i] = 10 + r.NormFloat64()
+		if i >= 290 {
+			x[i] += 20
+		}
+	}
+	first, _ := AssessLast(x[:291], AnomalyNovelty)
+	if first.Score < 50 {
+		t.Errorf("first sample of the new level scores %v, want a large score", first.Score)
+	}
+	later, _ := AssessLast(x[:300], AnomalyNovelty)
+	mad, _ := AssessLast(x[:300], AnomalyMAD)
+	if later.Score > 10 || mad.Score < 10 {
+		t.Errorf("tenth sample of the new level: novelty %v (want small), mad %v (want large)", later.Score, mad.Score)
 	}
 }

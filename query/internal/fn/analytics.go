@@ -69,7 +69,7 @@ func init() {
 
 // The methods of the analytics functions, "auto" first (the default).
 var (
-	anomalyMethods     = []string{"auto", "zscore", "mad", "seasonal"}
+	anomalyMethods     = []string{"auto", "zscore", "mad", "seasonal", "novelty"}
 	forecastMethods    = []string{"auto", "linear", "holt", "holt_winters", "seasonal_naive", "theta"}
 	correlationMethods = []string{"auto", "pearson", "spearman"}
 )

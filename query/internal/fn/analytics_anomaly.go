@@ -29,10 +29,18 @@ import (
 //     Period and profile are refitted as refit says, the trend line and
 //     the scale are the step's own.
 //   - auto: seasonal when the history has a period, mad otherwise.
+//   - novelty: the history's value nearest to the newest is the
+//     expectation, and the scale is the standard error range/(6·√n) of
+//     the n history values (range/6 estimates their standard deviation).
+//     A value the window has seen scores 0; one beyond every value seen
+//     scores more the longer the history that never held it. The band is
+//     [min, max] of the history widened by k·scale on each side. It reads
+//     the samples themselves, not the grid: an interpolated value was
+//     never seen, and a gap does not cut the history short.
 //
-// The score is |newest - expected| / scale in robust standard
-// deviations, 0 when the deviation is below 1e-9 of the values'
-// magnitude (a constant series scores 0), and the band expected ∓ k·scale.
+// The score is |newest - expected| / scale, 0 when the deviation is
+// below 1e-9 of the values' magnitude (a constant series scores 0), and
+// the band expected ∓ k·scale.
 
 // minHistory is the least number of points before the newest that a
 // score needs, as in analytics.
@@ -42,9 +50,12 @@ const minHistory = 3
 // values: smaller deviations count as none and no scale is smaller.
 const relFloor = 1e-9
 
-// assessment is how unusual a step's newest value is.
+// assessment is how unusual a step's newest value is. The band at k is
+// [lo - k·sigma, hi + k·sigma]; lo and hi are the expectation except for
+// novelty. A NaN score means the window could not be scored.
 type assessment struct {
 	score, expected, sigma float64
+	lo, hi                 float64
 }
 
 func anomalyScore(c *RangeCall) {
@@ -58,7 +69,7 @@ func anomalyBand(c *RangeCall, lower, upper []float64) {
 		if !(k > 0) || math.IsInf(k, 0) {
 			return
 		}
-		lower[i], upper[i] = a.expected-k*a.sigma, a.expected+k*a.sigma
+		lower[i], upper[i] = a.lo-k*a.sigma, a.hi+k*a.sigma
 	})
 }
 
@@ -66,6 +77,10 @@ func anomalyBand(c *RangeCall, lower, upper []float64) {
 func assessSteps(c *RangeCall, fname string, emit func(i int, a assessment)) {
 	method := c.method(fname)
 	if method == "" {
+		return
+	}
+	if method == "novelty" {
+		noveltySteps(c, emit)
 		return
 	}
 	g, ok := newSeriesGrid(c.In, c.Range)
@@ -84,7 +99,9 @@ func assessSteps(c *RangeCall, fname string, emit func(i int, a assessment)) {
 				m.rf.mark(end, k-a+1)
 			}
 		}
-		emit(i, m.assess(a, k))
+		if sc := m.assess(a, k); !math.IsNaN(sc.score) {
+			emit(i, sc)
+		}
 	}
 }
 
@@ -232,10 +249,52 @@ func score(x, expected, sigma float64) assessment {
 	if !(sigma > floor) { // also catches NaN
 		sigma = floor
 	}
-	a := assessment{expected: expected, sigma: sigma}
+	a := assessment{expected: expected, sigma: sigma, lo: expected, hi: expected}
 	if dev := math.Abs(x - expected); dev > floor {
 		a.score = dev / sigma
 	}
+	return a
+}
+
+// noveltySteps is assessSteps for novelty: a sorted window of the
+// history's samples slides over the steps.
+func noveltySteps(c *RangeCall, emit func(i int, a assessment)) {
+	var ts []int64
+	var vs []float64
+	for i, v := range c.In.V {
+		if !analytics.IsMissing(v) {
+			ts, vs = append(ts, c.In.T[i]), append(vs, v)
+		}
+	}
+	var w window
+	var set slidingSet
+	for i, end := range c.Ends {
+		lo, hi := w.at(ts, end-c.Range, end)
+		if hi-lo <= minHistory {
+			continue
+		}
+		set.moveTo(vs, lo, hi-1)
+		if a := novelty(&set.sortedWindow, vs[hi-1]); !math.IsNaN(a.score) {
+			emit(i, a)
+		}
+	}
+}
+
+// novelty scores x against the sorted history h (see the file's comment);
+// NaN when h holds fewer than minHistory values.
+func novelty(h *sortedWindow, x float64) assessment {
+	s := h.s
+	n := len(s)
+	if n < minHistory {
+		return assessment{score: math.NaN()}
+	}
+	i, _ := slices.BinarySearch(s, x)
+	nearest := s[min(i, n-1)]
+	if i > 0 && (i == n || x-s[i-1] < s[i]-x) {
+		nearest = s[i-1]
+	}
+	a := score(x, nearest, (s[n-1]-s[0])/(6*math.Sqrt(float64(n))))
+	a.lo, a.hi = s[0], s[n-1]
 	return a
 }
 
