@@ -583,6 +583,7 @@ func BenchmarkAnalytics(b *testing.B) {
 		"anomaly_score(x[1d])",
 		`anomaly_score(x[1d], "mad")`,
 		`anomaly_score(x[1d], "zscore")`,
+		`anomaly_score(x[1d], "novelty")`,
 		"forecast(x[1d], 3600)",
 		"seasonality(x[1d])",
 	} {
