@@ -452,6 +452,45 @@ func TestCorrelate(t *testing.T) {
 	}
 }
 
+// An offset or @ on one argument moves its window against the other's:
+// the target is paired with the candidates' window shifted back in time.
+func TestCorrelateOffsetOnOneSide(t *testing.T) {
+	e := newAnalyticsEnv(t)
+	at := t0 + 40*hour
+	// rc_target is the cause 5 minutes later: unshifted, the pairs are 5
+	// minutes apart (0.986 on this smooth cause); shifted, they coincide.
+	aligned := e.one(`correlate(rc_target[6h], rc{role="cause"}[6h], "pearson")`, at)
+	for _, q := range []string{
+		`correlate(rc_target[6h], rc{role="cause"}[6h] offset 5m, "pearson")`,
+		`correlate(rc_target[6h] offset -5m, rc{role="cause"}[6h], "pearson")`,
+		fmt.Sprintf(`correlate(rc_target[6h] @ %d, rc{role="cause"}[6h] @ %d, "pearson")`, (at+5*minute)/1000, at/1000),
+	} {
+		got := e.one(q, at)
+		if !(got > 0.999) || !(got > aligned) {
+			t.Errorf("%s: %v, want above 0.999 and the unshifted %v", q, got, aligned)
+		}
+	}
+	// The lag is counted from the shifted windows: none is left.
+	if got := e.one(`correlation_lag(rc_target[6h], rc{role="cause"}[6h] offset 5m, 1800)`, at); got != 0 {
+		t.Errorf("lag after the offset: %v s, want 0", got)
+	}
+	// A range query moves every step's window the same way.
+	mat := e.rangeQuery(`correlate(rc_target[3h], rc{role="cause"}[3h] offset 5m, "pearson")`, at-hour, at, 15*minute)
+	if len(mat) != 1 || len(mat[0].Floats) != 5 {
+		t.Fatalf("range: %v", mat)
+	}
+	for _, p := range mat[0].Floats {
+		if want := e.one(`correlate(rc_target[3h], rc{role="cause"}[3h] offset 5m, "pearson")`, p.T); p.F != want {
+			t.Errorf("range step %d: %v, instant %v", p.T, p.F, want)
+		}
+	}
+	// Windows of different lengths cannot be paired.
+	_, err := e.eng.Instant(context.Background(), e.db.QueryStorage(), `correlate(rc_target[1h], rc[6h])`, time.UnixMilli(at), nil)
+	if err == nil || !strings.Contains(err.Error(), "the target's range 1h differs from the candidates' 6h") {
+		t.Errorf("different ranges: %v", err)
+	}
+}
+
 func TestCorrelationLag(t *testing.T) {
 	e := newAnalyticsEnv(t)
 	at := t0 + 40*hour

@@ -1,16 +1,18 @@
 package query
 
 import (
-	promvalue "github.com/prometheus/prometheus/model/value"
-	"github.com/prometheus/prometheus/schema"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+	promvalue "github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/parser/posrange"
+	"github.com/prometheus/prometheus/schema"
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/almanacdb/almanac/query/internal/fn"
@@ -396,6 +398,10 @@ func absentValue(e *parser.Call, present []bool) value {
 
 // pairCall evaluates a function of a target range vector (exactly one
 // series) and candidate range vectors: one result series per candidate.
+// The candidates' windows are the reference: where an offset or @ on one
+// side only puts the target's window elsewhere, the target's samples are
+// moved in time onto the candidates' window, so that
+// correlate(x[1h] offset 5m, y[1h]) pairs x five minutes earlier with y.
 func (ev *evaluator) pairCall(e *parser.Call, g grid) value {
 	impl := fn.Pairs[e.Func.Name]
 	var scalars [][]float64
@@ -414,22 +420,98 @@ func (ev *evaluator) pairCall(e *parser.Call, g grid) value {
 		ev.failf("%s: the target %s must select exactly one series, it selects %d", e.Func.Name, e.Args[0], len(target.matrix))
 	}
 	cands := ev.rangeArg(e.Args[1], g)
+	if target.rng != cands.rng {
+		ev.failf("%s: the target's range %s differs from the candidates' %s; correlation pairs the samples of one window, give both the same range",
+			e.Func.Name, model.Duration(target.rng*int64(time.Millisecond)), model.Duration(cands.rng*int64(time.Millisecond)))
+	}
+	shifts := targetShifts(target.matrix[0].Samples, target.ends, cands.ends)
 	out := make([]fn.Series, len(cands.matrix))
 	annos := make([]annotations.Annotations, len(cands.matrix))
 	pos := e.Args[1].PositionRange()
 	ev.parallel(len(cands.matrix), func(i int) {
 		in := cands.matrix[i]
-		c := &fn.PairCall{Target: target.matrix[0].Samples, RangeCall: fn.RangeCall{
-			Ends: cands.ends, Range: cands.rng, Scalars: scalars, Strings: strs,
-			In: in.Samples, Out: fn.NewValues(len(cands.ends)),
-			Lookback: ev.lookback, MetricName: in.Labels.Get(labels.MetricName),
-			Annos: &annos[i], Pos: pos,
-		}}
-		impl.Call(c)
-		out[i] = fn.Series{Labels: in.Labels, V: c.Out, DropName: true}
+		v := fn.NewValues(len(cands.ends))
+		for _, sh := range shifts {
+			ends, res := cands.ends, v
+			if sh.steps != nil {
+				ends, res = make([]int64, len(sh.steps)), fn.NewValues(len(sh.steps))
+				for k, st := range sh.steps {
+					ends[k] = cands.ends[st]
+				}
+			}
+			c := &fn.PairCall{Target: sh.target, RangeCall: fn.RangeCall{
+				Ends: ends, Range: cands.rng, Scalars: subset(scalars, sh.steps), Strings: strs,
+				In: in.Samples, Out: res,
+				Lookback: ev.lookback, MetricName: in.Labels.Get(labels.MetricName),
+				Annos: &annos[i], Pos: pos,
+			}}
+			impl.Call(c)
+			for k, st := range sh.steps {
+				v[st] = res[k]
+			}
+		}
+		out[i] = fn.Series{Labels: in.Labels, V: v, DropName: true}
 	})
 	for _, a := range annos {
 		ev.warn(a)
 	}
 	return ev.vector(out, g)
+}
+
+// targetShift is the target of pairCall moved in time by the same amount
+// for the steps listed (nil: every step).
+type targetShift struct {
+	target fn.Samples
+	steps  []int
+}
+
+// targetShifts groups the steps by how far the candidates' window end is
+// from the target's, and moves the target's samples by that much for
+// each group. Without an offset or @ on one side only, that is one group
+// of every step and the target as it is.
+func targetShifts(target fn.Samples, targetEnds, candEnds []int64) []targetShift {
+	var order []int64
+	steps := map[int64][]int{}
+	for i := range candEnds {
+		d := candEnds[i] - targetEnds[i]
+		if _, ok := steps[d]; !ok {
+			order = append(order, d)
+		}
+		steps[d] = append(steps[d], i)
+	}
+	if len(order) == 1 && order[0] == 0 {
+		return []targetShift{{target: target}}
+	}
+	out := make([]targetShift, len(order))
+	for k, d := range order {
+		moved := target
+		moved.T = make([]int64, len(target.T))
+		for j, t := range target.T {
+			moved.T[j] = t + d
+		}
+		if target.ST != nil {
+			moved.ST = make([]int64, len(target.ST))
+			for j, t := range target.ST {
+				moved.ST[j] = t + d
+			}
+		}
+		out[k] = targetShift{target: moved, steps: steps[d]}
+	}
+	return out
+}
+
+// subset returns the per-step scalars at the given steps (all of them for
+// nil steps).
+func subset(scalars [][]float64, steps []int) [][]float64 {
+	if steps == nil {
+		return scalars
+	}
+	out := make([][]float64, len(scalars))
+	for j, sc := range scalars {
+		out[j] = make([]float64, len(steps))
+		for k, st := range steps {
+			out[j][k] = sc[st]
+		}
+	}
+	return out
 }
