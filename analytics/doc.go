@@ -60,6 +60,16 @@
 //	holt_winters_multiplicative
 //	                the same on relative errors, times |forecast| (approximate)
 //	seasonal_naive  σ·sqrt(⌊(h-1)/m⌋ + 1)
+//	seasonal_linear exact OLS interval of a line plus a seasonal profile,
+//	                s·sqrt(1 + 1/n_j + (t₀-t̄_j)²/S), Student's t with n-m-1
+//
+// ForecastAuto's interval does not trust these formulas, which take the
+// errors for independent and Gaussian and hold only as far as the model
+// does: it is ±(the level-quantile of the chosen model's backtest errors,
+// each divided by the model's sd at its origin and horizon) × sd(h), the
+// quantile taken at ⌈(k+1)·level⌉/k for k held-out values. The formula
+// keeps its say in how the error grows with h and how noisy the window
+// is; the backtest sets the scale and the tails. See ForecastAuto.
 //
 // Correlation lag sign: a positive lag means the candidate moves first, its
 // value lag earlier matching the target now.

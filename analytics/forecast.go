@@ -3,6 +3,7 @@ package analytics
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -15,11 +16,16 @@ type ForecastMethod string
 // prediction interval formula is documented at its fit function in the
 // forecast_*.go files and summarised in doc.go.
 const (
-	// ForecastAuto fits the candidates below on the first 80% of the
-	// series, scores their forecasts of the last 20% by sMAPE, and refits
-	// the best on all of it. Candidates: linear, holt, theta, and when a
-	// period is known or detected, seasonal_naive, holt_winters and (for
-	// positive series) holt_winters_multiplicative.
+	// ForecastAuto backtests the candidates below on the last 20% of the
+	// series: each is fitted on the first 80% and run on from several
+	// origins spread over the rest, forecasting up to the requested
+	// horizon from each. The one with the least sMAPE over those
+	// forecasts is refitted on the whole series, and its interval comes
+	// from the quantiles of its backtest errors rather than from its
+	// formula alone (see doc.go). Candidates: linear, holt, theta, and
+	// when a period is known or detected, seasonal_naive,
+	// seasonal_linear, holt_winters and (for positive series)
+	// holt_winters_multiplicative.
 	ForecastAuto ForecastMethod = "auto"
 	// ForecastLinear extrapolates the least-squares line.
 	ForecastLinear ForecastMethod = "linear"
@@ -33,6 +39,11 @@ const (
 	ForecastHoltWintersMultiplicative ForecastMethod = "holt_winters_multiplicative"
 	// ForecastSeasonalNaive repeats the last observed cycle.
 	ForecastSeasonalNaive ForecastMethod = "seasonal_naive"
+	// ForecastSeasonalLinear is a least-squares line plus a seasonal
+	// profile: the mean of every cycle seen, after the line is removed.
+	// Where seasonal naive repeats the noise of the last cycle, this
+	// averages it away, which pays at horizons of a cycle or so.
+	ForecastSeasonalLinear ForecastMethod = "seasonal_linear"
 	// ForecastTheta is the Theta method of Assimakopoulos & Nikolopoulos
 	// in the form of Hyndman & Billah (2003): simple exponential smoothing
 	// with a drift of half the least-squares slope.
@@ -42,8 +53,18 @@ const (
 // defaultLevel is the prediction level used when 0 is passed.
 const defaultLevel = 0.95
 
-// holdoutFraction is the share of the series ForecastAuto holds out.
-const holdoutFraction = 0.2
+// ForecastAuto's backtest: it holds out the last holdoutFraction of the
+// series and forecasts it from origins spread evenly over it, one every
+// h values but at least minOrigins and at most maxOrigins of them. More
+// origins than one make the choice less a matter of chance; h-spaced
+// ones cover the holdout when h is short. With fewer than
+// minCalibration backtest errors the interval keeps the model's formula.
+const (
+	holdoutFraction = 0.2
+	minOrigins      = 8
+	maxOrigins      = 64
+	minCalibration  = 20
+)
 
 // Prediction is a point forecast with its prediction interval.
 type Prediction struct {
@@ -108,8 +129,9 @@ func ForecastSteps(vs []float64, h int, level float64, method ForecastMethod, pe
 		period = DetectPeriod(vs)
 	}
 	period = max(period, 0)
+	var bt *backtest
 	if method == ForecastAuto {
-		method = chooseMethod(vs, period)
+		method, bt = chooseMethod(vs, h, period)
 		fit, _ = fitterFor(method)
 	}
 	if isSeasonal(method) && period == 0 {
@@ -120,8 +142,11 @@ func ForecastSteps(vs []float64, h int, level float64, method ForecastMethod, pe
 		return Prediction{}, fmt.Errorf("forecast %s: %w", method, err)
 	}
 	mean, sd := m.predict(h)
-	q := quantile(0.5+level/2, m.df)
-	p := Prediction{Value: mean, Lower: mean - q*sd, Upper: mean + q*sd, Level: level, Steps: h, Method: method}
+	d := quantile(0.5+level/2, m.df) * sd
+	if bt != nil {
+		d = bt.halfWidth(m, h, level)
+	}
+	p := Prediction{Value: mean, Lower: mean - d, Upper: mean + d, Level: level, Steps: h, Method: method}
 	if isSeasonal(method) {
 		p.Period = period
 	}
@@ -136,6 +161,21 @@ type model struct {
 	// df is the degrees of freedom of the Student t quantile for the
 	// interval, or 0 for the normal quantile.
 	df float64
+	// extend runs the model, with the parameters fitted, over values
+	// that begin with the ones it was fitted to: ForecastAuto's backtest
+	// fits once and forecasts from several later origins.
+	extend func(longer []float64) model
+}
+
+// errorShape is how the model's error standard deviation grows from one
+// step ahead to h steps ahead, sd(h)/sd(1), or 1 when sd(1) is 0.
+func errorShape(m model, h int) float64 {
+	_, sd1 := m.predict(1)
+	_, sd := m.predict(h)
+	if g := sd / sd1; g > 0 && !math.IsInf(g, 0) {
+		return g
+	}
+	return 1
 }
 
 // fitFunc fits one method to a complete series; period is 0 when there is
@@ -156,6 +196,8 @@ func fitterFor(m ForecastMethod) (fitFunc, bool) {
 		return fitHoltWintersMultiplicative, true
 	case ForecastSeasonalNaive:
 		return fitSeasonalNaive, true
+	case ForecastSeasonalLinear:
+		return fitSeasonalLinear, true
 	case ForecastTheta:
 		return fitTheta, true
 	}
@@ -163,40 +205,131 @@ func fitterFor(m ForecastMethod) (fitFunc, bool) {
 }
 
 func isSeasonal(m ForecastMethod) bool {
-	return m == ForecastHoltWinters || m == ForecastHoltWintersMultiplicative || m == ForecastSeasonalNaive
+	switch m {
+	case ForecastHoltWinters, ForecastHoltWintersMultiplicative, ForecastSeasonalNaive, ForecastSeasonalLinear:
+		return true
+	}
+	return false
 }
 
-// chooseMethod implements ForecastAuto: holdout sMAPE over the candidates
-// that can be fitted on the training part. Ties keep the earlier, simpler
-// candidate; linear is the fallback when nothing can be scored.
-func chooseMethod(vs []float64, period int) ForecastMethod {
+// chooseMethod implements ForecastAuto for a forecast h steps ahead. It
+// returns the candidate with the least backtest sMAPE (ties keep the
+// earlier, simpler one; linear when nothing can be scored) and its
+// backtest, nil when it has fewer than minCalibration errors.
+func chooseMethod(vs []float64, h, period int) (ForecastMethod, *backtest) {
 	n := len(vs)
 	hold := max(1, int(math.Round(holdoutFraction*float64(n))))
-	train, test := vs[:n-hold], vs[n-hold:]
+	train := n - hold
+	if train < 3 {
+		return ForecastLinear, nil
+	}
+	origins := min(hold, maxOrigins, max(minOrigins, (hold+h-1)/h))
+	// Each origin forecasts h steps ahead, and at least the spacing of
+	// minOrigins origins: so every held-out value is forecast, and a short
+	// horizon does not choose among near-equal one-step errors.
+	reach := max(h, (hold+minOrigins-1)/minOrigins)
 	candidates := []ForecastMethod{ForecastLinear, ForecastHolt, ForecastTheta}
 	if period > 0 {
-		candidates = append(candidates, ForecastSeasonalNaive, ForecastHoltWinters, ForecastHoltWintersMultiplicative)
+		candidates = append(candidates, ForecastSeasonalNaive, ForecastSeasonalLinear, ForecastHoltWinters)
+		// Only for a positive series: the backtest runs the model fitted
+		// on the first part over the rest too.
+		if !slices.ContainsFunc(vs, func(v float64) bool { return v <= 0 }) {
+			candidates = append(candidates, ForecastHoltWintersMultiplicative)
+		}
 	}
 	best, bestErr := ForecastLinear, math.Inf(1)
-	pred := make([]float64, hold)
+	var cur, bt backtest
 	for _, c := range candidates {
-		if len(train) < 3 {
-			break
-		}
 		fit, _ := fitterFor(c)
-		m, err := fit(train, period)
+		m, err := fit(vs[:train], period)
 		if err != nil {
 			continue // e.g. too few cycles in the training part
 		}
-		for h := range pred {
-			pred[h], _ = m.predict(h + 1)
+		cur.reset()
+		var sum float64
+		for k := range origins {
+			o := train + k*hold/origins // forecast from vs[:o]
+			run := m
+			if o > train {
+				run = m.extend(vs[:o])
+			}
+			for j := 1; j <= min(reach, n-o); j++ {
+				f, sd := run.predict(j)
+				e := math.Abs(vs[o+j-1] - f)
+				if d := math.Abs(vs[o+j-1]) + math.Abs(f); d > 0 {
+					sum += 2 * e / d
+				}
+				cur.add(e, sd, errorShape(run, j))
+			}
 		}
-		e, err := SMAPE(test, pred)
-		if err == nil && e < bestErr {
+		if e := sum / float64(len(cur.bySD)); e < bestErr {
 			best, bestErr = c, e
+			bt.copyFrom(&cur)
 		}
 	}
-	return best
+	if len(bt.bySD) < minCalibration {
+		return best, nil
+	}
+	bt.finish()
+	bt.held = hold
+	return best, &bt
+}
+
+// backtest is what ForecastAuto keeps of its choice's backtest errors
+// for the interval: each absolute error divided by the model's standard
+// deviation at its origin and horizon, so that the interval h steps
+// ahead is their level-quantile times sd(h). The model's formula thus
+// says how the error grows with h and how noisy the series is, and the
+// backtest corrects its scale and tails to the errors actually seen.
+// Where a model's sd is 0 (it fitted its training values exactly) the
+// errors are divided by errorShape instead, and the interval is the
+// quantile times errorShape(h).
+//
+// The quantile is taken at ⌈(k+1)·level⌉/k for the k held-out values
+// rather than at level (the split-conformal correction): the errors of
+// a few held-out values understate the spread of the next ones.
+type backtest struct {
+	bySD, byShape []float64 // the errors divided one way and the other
+	sdOK          bool      // every sd was positive and finite
+	held          int       // the number of held-out values
+}
+
+func (b *backtest) reset() {
+	b.bySD, b.byShape, b.sdOK = b.bySD[:0], b.byShape[:0], true
+}
+
+func (b *backtest) add(e, sd, shape float64) {
+	if !(sd > 0) || math.IsInf(sd, 0) {
+		b.sdOK = false
+	}
+	b.bySD = append(b.bySD, e/sd)
+	b.byShape = append(b.byShape, e/shape)
+}
+
+func (b *backtest) copyFrom(o *backtest) {
+	b.bySD = append(b.bySD[:0], o.bySD...)
+	b.byShape = append(b.byShape[:0], o.byShape...)
+	b.sdOK = o.sdOK
+}
+
+// finish sorts the errors the interval uses.
+func (b *backtest) finish() {
+	if b.sdOK {
+		slices.Sort(b.bySD)
+	} else {
+		slices.Sort(b.byShape)
+	}
+}
+
+// halfWidth is half the interval at level h steps ahead of m.
+func (b *backtest) halfWidth(m model, h int, level float64) float64 {
+	k := float64(b.held)
+	level = min(1, math.Ceil((k+1)*level)/k)
+	if b.sdOK {
+		_, sd := m.predict(h)
+		return quantileSorted(b.bySD, level) * sd
+	}
+	return quantileSorted(b.byShape, level) * errorShape(m, h)
 }
 
 // quantile of the standard normal, or of Student's t with df degrees of

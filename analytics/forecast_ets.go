@@ -29,10 +29,14 @@ type etsParams struct {
 	alpha, beta, gamma float64
 }
 
-// etsFilter runs a model over vs with the given parameters and returns the
-// sum of squared one-step errors, the number of errors, and the final state
-// as a forecast function.
+// etsFilter runs a model with the given parameters over the values it
+// was built for (by an etsFilterOf) and returns the sum of squared one-step
+// errors, the number of errors, and the final state as a forecast
+// function.
 type etsFilter func(p etsParams) (sse float64, count int, forecast func(h int) float64)
+
+// etsFilterOf builds a model's filter over vs.
+type etsFilterOf func(vs []float64) etsFilter
 
 // fitETS finds the parameters minimising SSE. dim is how many of alpha,
 // beta, gamma the model uses (1, 2 or 3).
@@ -69,20 +73,27 @@ func fitETS(filter etsFilter, dim int) etsParams {
 func logistic(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 func logit(p float64) float64    { return math.Log(p / (1 - p)) }
 
-// etsModel wraps a fitted filter into a model with the innovations interval.
-func etsModel(filter etsFilter, p etsParams, nParams, m int, relative bool) model {
-	sse, count, fc := filter(p)
+// etsModel runs the filter of vs with fitted parameters p and wraps its
+// final state into a model with the innovations interval; nParams is how
+// many parameters were fitted, m the seasonal period (0 for none).
+func etsModel(filterOf etsFilterOf, vs []float64, p etsParams, nParams, m int, relative bool) model {
+	sse, count, fc := filterOf(vs)(p)
 	sigma := math.Sqrt(sse / float64(max(1, count-nParams)))
 	beta := p.alpha * p.beta
 	gamma := (1 - p.alpha) * p.gamma
-	return model{predict: func(h int) (float64, float64) {
-		mean := fc(h)
-		sd := sigma * math.Sqrt(1+sumSquaredPsi(p.alpha, beta, gamma, m, h))
-		if relative {
-			sd *= math.Abs(mean)
-		}
-		return mean, sd
-	}}
+	return model{
+		predict: func(h int) (float64, float64) {
+			mean := fc(h)
+			sd := sigma * math.Sqrt(1+sumSquaredPsi(p.alpha, beta, gamma, m, h))
+			if relative {
+				sd *= math.Abs(mean)
+			}
+			return mean, sd
+		},
+		extend: func(longer []float64) model {
+			return etsModel(filterOf, longer, p, nParams, m, relative)
+		},
+	}
 }
 
 // sumSquaredPsi is Σ_{j=1}^{h-1} (α + βj + γ·[m > 0 and j mod m = 0])² in
@@ -112,8 +123,12 @@ func fitHolt(vs []float64, _ int) (model, error) {
 	if len(vs) < 4 {
 		return model{}, fmt.Errorf("%w: holt needs 4 values, got %d", ErrTooFewSamples, len(vs))
 	}
+	return etsModel(holtFilter, vs, fitETS(holtFilter(vs), 2), 2, 0, false), nil
+}
+
+func holtFilter(vs []float64) etsFilter {
 	l0, b0 := initialTrendLine(vs)
-	filter := func(p etsParams) (float64, int, func(int) float64) {
+	return func(p etsParams) (float64, int, func(int) float64) {
 		l, b := l0, b0
 		var sse float64
 		for _, y := range vs[1:] {
@@ -124,13 +139,19 @@ func fitHolt(vs []float64, _ int) (model, error) {
 		}
 		return sse, len(vs) - 1, func(h int) float64 { return l + float64(h)*b }
 	}
-	return etsModel(filter, fitETS(filter, 2), 2, 0, false), nil
 }
 
 // fitSES fits simple exponential smoothing from ℓ = y[0]: ℓ ← ℓ + αe. It
 // returns the model with sd(h) = σ·sqrt(1 + (h-1)α²), the final level and α.
 func fitSES(vs []float64) (m model, level, alpha float64) {
-	filter := func(p etsParams) (float64, int, func(int) float64) {
+	p := fitETS(sesFilter(vs), 1)
+	m = etsModel(sesFilter, vs, p, 1, 0, false)
+	level, _ = m.predict(1)
+	return m, level, p.alpha
+}
+
+func sesFilter(vs []float64) etsFilter {
+	return func(p etsParams) (float64, int, func(int) float64) {
 		l := vs[0]
 		var sse float64
 		for _, y := range vs[1:] {
@@ -140,9 +161,6 @@ func fitSES(vs []float64) (m model, level, alpha float64) {
 		}
 		return sse, len(vs) - 1, func(int) float64 { return l }
 	}
-	p := fitETS(filter, 1)
-	_, _, fc := filter(p)
-	return etsModel(filter, p, 1, 0, false), fc(1), p.alpha
 }
 
 // seasonalStart initialises Holt-Winters from the first two cycles: the
@@ -196,24 +214,26 @@ func fitHoltWintersAdditive(vs []float64, m int) (model, error) {
 	if err := checkSeasonal(vs, m, "holt_winters"); err != nil {
 		return model{}, err
 	}
-	l0, b0, s0 := seasonalStart(vs, m, false)
-	s := make([]float64, m)
-	filter := func(p etsParams) (float64, int, func(int) float64) {
-		l, b := l0, b0
-		copy(s, s0)
-		var sse float64
-		for t := m; t < len(vs); t++ {
-			j := t % m
-			e := vs[t] - (l + b + s[j])
-			sse += e * e
-			l += b + p.alpha*e
-			b += p.alpha * p.beta * e
-			s[j] += (1 - p.alpha) * p.gamma * e
+	filterOf := func(vs []float64) etsFilter {
+		l0, b0, s0 := seasonalStart(vs, m, false)
+		s := make([]float64, m)
+		return func(p etsParams) (float64, int, func(int) float64) {
+			l, b := l0, b0
+			copy(s, s0)
+			var sse float64
+			for t := m; t < len(vs); t++ {
+				j := t % m
+				e := vs[t] - (l + b + s[j])
+				sse += e * e
+				l += b + p.alpha*e
+				b += p.alpha * p.beta * e
+				s[j] += (1 - p.alpha) * p.gamma * e
+			}
+			n := len(vs)
+			return sse, n - m, func(h int) float64 { return l + float64(h)*b + s[phaseAhead(n, m, h)] }
 		}
-		n := len(vs)
-		return sse, n - m, func(h int) float64 { return l + float64(h)*b + s[phaseAhead(n, m, h)] }
 	}
-	return etsModel(filter, fitETS(filter, 3), 3, m, false), nil
+	return etsModel(filterOf, vs, fitETS(filterOf(vs), 3), 3, m, false), nil
 }
 
 // fitHoltWintersMultiplicative fits Holt-Winters with multiplicative
@@ -234,25 +254,27 @@ func fitHoltWintersMultiplicative(vs []float64, m int) (model, error) {
 			return model{}, fmt.Errorf("%w: value %v at index %d", ErrNotPositive, v, i)
 		}
 	}
-	l0, b0, s0 := seasonalStart(vs, m, true)
-	s := make([]float64, m)
-	filter := func(p etsParams) (float64, int, func(int) float64) {
-		l, b := l0, b0
-		copy(s, s0)
-		var sse float64
-		for t := m; t < len(vs); t++ {
-			j := t % m
-			y := vs[t]
-			yhat := (l + b) * s[j]
-			e := (y - yhat) / yhat
-			sse += e * e
-			lPrev := l
-			l = p.alpha*(y/s[j]) + (1-p.alpha)*(l+b)
-			b = p.beta*(l-lPrev) + (1-p.beta)*b
-			s[j] = p.gamma*(y/l) + (1-p.gamma)*s[j]
+	filterOf := func(vs []float64) etsFilter {
+		l0, b0, s0 := seasonalStart(vs, m, true)
+		s := make([]float64, m)
+		return func(p etsParams) (float64, int, func(int) float64) {
+			l, b := l0, b0
+			copy(s, s0)
+			var sse float64
+			for t := m; t < len(vs); t++ {
+				j := t % m
+				y := vs[t]
+				yhat := (l + b) * s[j]
+				e := (y - yhat) / yhat
+				sse += e * e
+				lPrev := l
+				l = p.alpha*(y/s[j]) + (1-p.alpha)*(l+b)
+				b = p.beta*(l-lPrev) + (1-p.beta)*b
+				s[j] = p.gamma*(y/l) + (1-p.gamma)*s[j]
+			}
+			n := len(vs)
+			return sse, n - m, func(h int) float64 { return (l + float64(h)*b) * s[phaseAhead(n, m, h)] }
 		}
-		n := len(vs)
-		return sse, n - m, func(h int) float64 { return (l + float64(h)*b) * s[phaseAhead(n, m, h)] }
 	}
-	return etsModel(filter, fitETS(filter, 3), 3, m, true), nil
+	return etsModel(filterOf, vs, fitETS(filterOf(vs), 3), 3, m, true), nil
 }

@@ -18,11 +18,20 @@ func fitTheta(vs []float64, _ int) (model, error) {
 	if n < 3 {
 		return model{}, fmt.Errorf("%w: theta needs 3 values, got %d", ErrTooFewSamples, n)
 	}
+	return thetaModel(vs, fitETS(sesFilter(vs), 1)), nil
+}
+
+// thetaModel is the Theta method over vs with SES parameter p.alpha.
+func thetaModel(vs []float64, p etsParams) model {
 	_, b := LinearFit(vs)
-	ses, level, alpha := fitSES(vs)
-	drift := (1 - math.Pow(1-alpha, float64(n))) / alpha
-	return model{predict: func(h int) (float64, float64) {
-		_, sd := ses.predict(h)
-		return level + b/2*(float64(h-1)+drift), sd
-	}}, nil
+	ses := etsModel(sesFilter, vs, p, 1, 0, false)
+	level, _ := ses.predict(1)
+	drift := (1 - math.Pow(1-p.alpha, float64(len(vs)))) / p.alpha
+	return model{
+		predict: func(h int) (float64, float64) {
+			_, sd := ses.predict(h)
+			return level + b/2*(float64(h-1)+drift), sd
+		},
+		extend: func(longer []float64) model { return thetaModel(longer, p) },
+	}
 }

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -17,16 +18,25 @@ import (
 //	holt_winters    additive Holt-Winters at the detected period
 //	seasonal_naive  the last cycle repeated
 //	theta           simple exponential smoothing with half the OLS slope
-//	auto            the candidate with the least sMAPE on the last 20% of
-//	                the window when fitted on the first 80% (linear, holt,
-//	                theta, and with a period seasonal_naive, holt_winters
-//	                and multiplicative Holt-Winters for positive series)
+//	auto            the candidate with the least sMAPE in a backtest
+//	                over the last 20% of the window: fitted on the first
+//	                80%, run on from several origins, forecasting up to
+//	                the horizon (linear, holt, theta, and with a period
+//	                seasonal_naive, seasonal_linear, holt_winters and
+//	                multiplicative Holt-Winters for positive series);
+//	                its band is the quantile of its backtest errors
+//
+// seasonal_linear, a line plus the mean seasonal profile, is a candidate
+// of auto only, as multiplicative Holt-Winters is. The horizon auto
+// chooses for is the longest any step of the call asks for: a pinned
+// window's range query draws one path, 1 to H steps ahead, from one fit.
 //
 // Fitting is the expensive part (the smoothing parameters are searched
-// for, auto fits every candidate twice), so the model (method, period and
-// parameters) is fitted as refit says and in between run over each
-// step's own window: a step's forecast starts from its newest samples,
-// only the parameters come from a window up to half a range older.
+// for, auto fits every candidate twice), so the model (method, period,
+// parameters and auto's backtest errors) is fitted as refit says and in
+// between run over each step's own window: a step's forecast starts from
+// its newest samples, only the parameters come from a window up to half
+// a range older.
 // The smoothing parameters are searched in the same space and from the
 // same start as analytics does, with a pattern search rather than
 // Nelder-Mead, so they agree with analytics' to the optimiser's
@@ -53,6 +63,9 @@ func forecastBand(c *RangeCall, lower, upper []float64) {
 		}
 		mean, sd := r.predict(h)
 		d := q.at(0.5+level/2, r.df()) * sd
+		if bt := r.m.backtest; bt != nil {
+			d = bt.halfWidth(r, h, level)
+		}
 		lower[i], upper[i] = mean-d, mean+d
 	})
 }
@@ -73,6 +86,14 @@ func forecastSteps(c *RangeCall, fname string, emit func(i int, r *fcRun, h int)
 		return
 	}
 	horizons := c.Scalars[0]
+	// The longest horizon asked, counted from the window's end rather
+	// than its newest sample, which each step adds below.
+	longest := 1
+	for _, hz := range horizons {
+		if steps := math.Round(hz * 1000 / float64(g.step)); steps > float64(longest) && steps < maxHorizonSteps {
+			longest = int(steps)
+		}
+	}
 	var (
 		rf         refit
 		model      *fcModel
@@ -85,22 +106,24 @@ func forecastSteps(c *RangeCall, fname string, emit func(i int, r *fcRun, h int)
 			continue
 		}
 		vs := g.v[a : k+1]
+		hz := horizons[i]
+		newest := g.start + int64(k)*g.step
+		steps := math.Round((float64(end-newest) + hz*1000) / float64(g.step))
+		valid := hz > 0 && !math.IsInf(hz, 0) && steps < maxHorizonSteps
 		if rf.due(end, c.Range, len(vs)) {
+			h := longest
+			if valid {
+				h = max(h, int(steps))
+			}
 			var noCycle bool
-			model, noCycle = fitForecast(method, vs)
+			model, noCycle = fitForecast(method, vs, h)
 			if noCycle {
 				c.warnf("%s: method %q needs a seasonal cycle and none was detected in the window%s", fname, method, forMetric(c.MetricName))
 			}
 			rf.mark(end, len(vs))
 			ranA = -1
 		}
-		hz := horizons[i]
-		if model == nil || !(hz > 0) || math.IsInf(hz, 0) {
-			continue
-		}
-		newest := g.start + int64(k)*g.step
-		steps := math.Round((float64(end-newest) + hz*1000) / float64(g.step))
-		if steps >= maxHorizonSteps {
+		if model == nil || !valid {
 			continue
 		}
 		if a != ranA || k != ranK {
@@ -114,9 +137,13 @@ func forecastSteps(c *RangeCall, fname string, emit func(i int, r *fcRun, h int)
 	}
 }
 
-// Concrete forecast methods beyond the ones users name: auto may choose
-// multiplicative Holt-Winters for a positive series.
-const holtWintersMultiplicative = "holt_winters_multiplicative"
+// Concrete forecast methods beyond the ones users name, which auto may
+// choose: multiplicative Holt-Winters for a positive series, and a line
+// plus the mean seasonal profile.
+const (
+	holtWintersMultiplicative = "holt_winters_multiplicative"
+	seasonalLinear            = "seasonal_linear"
+)
 
 // fcModel is a fitted forecast model: the method and its parameters,
 // which are run over windows (fcRun.over).
@@ -126,65 +153,163 @@ type fcModel struct {
 	// alpha, beta and gamma are the component-form smoothing parameters
 	// (analytics' etsParams), each in (0, 1).
 	alpha, beta, gamma float64
+	// backtest is, for a model auto chose, its backtest errors, from
+	// which the band comes; nil: the model's formula.
+	backtest *fcBacktest
 }
 
-// fitForecast fits method ("auto" or a concrete one) to vs. It returns
-// nil when the method cannot be fitted to these values (too few of them,
-// values that are not positive), and noCycle when that is because a
-// seasonal method found no period.
-func fitForecast(method string, vs []float64) (m *fcModel, noCycle bool) {
+// fitForecast fits method ("auto" or a concrete one) to vs, auto for
+// forecasts up to h steps ahead. It returns nil when the method cannot be
+// fitted to these values (too few of them, values that are not
+// positive), and noCycle when that is because a seasonal method found no
+// period.
+func fitForecast(method string, vs []float64, h int) (m *fcModel, noCycle bool) {
 	period := 0
 	if method == "auto" || isSeasonalForecast(method) {
 		period = analytics.DetectPeriod(vs)
 	}
+	var backtest *fcBacktest
 	if method == "auto" {
-		method = chooseForecast(vs, period)
+		method, backtest = chooseForecast(vs, period, h)
 	}
 	if isSeasonalForecast(method) && period == 0 {
 		return nil, true
 	}
-	m, _ = fitMethod(method, vs, period)
+	m, ok := fitMethod(method, vs, period)
+	if ok {
+		m.backtest = backtest
+	}
 	return m, false
 }
 
 func isSeasonalForecast(method string) bool {
-	return method == "holt_winters" || method == "seasonal_naive" || method == holtWintersMultiplicative
+	switch method {
+	case "holt_winters", "seasonal_naive", holtWintersMultiplicative, seasonalLinear:
+		return true
+	}
+	return false
 }
 
-// holdoutFraction is the share of the window auto holds out, as in
-// analytics.
-const holdoutFraction = 0.2
+// auto's backtest, as in analytics: the last holdoutFraction of the
+// window, forecast from origins spread evenly over it, one every h
+// values but minOrigins to maxOrigins of them; with fewer than
+// minCalibration errors the band keeps the model's formula.
+const (
+	holdoutFraction = 0.2
+	minOrigins      = 8
+	maxOrigins      = 64
+	minCalibration  = 20
+)
 
-// chooseForecast is analytics' automatic choice: the candidate with the
-// least sMAPE on the held-out end of vs when fitted on the rest; ties
-// keep the earlier, simpler one; linear when nothing can be scored.
-func chooseForecast(vs []float64, period int) string {
+// chooseForecast is analytics' automatic choice for forecasts up to h
+// steps ahead: the candidate with the least sMAPE when fitted on the
+// first 80% of vs and run on from origins over the rest; ties keep the
+// earlier, simpler one; linear when nothing can be scored.
+// It returns the candidate's backtest for the band, nil when it has
+// fewer than minCalibration errors.
+func chooseForecast(vs []float64, period, h int) (string, *fcBacktest) {
 	n := len(vs)
 	hold := max(1, int(math.Round(holdoutFraction*float64(n))))
-	train, test := vs[:n-hold], vs[n-hold:]
+	train := n - hold
+	if train < 3 {
+		return "linear", nil
+	}
+	origins := min(hold, maxOrigins, max(minOrigins, (hold+h-1)/h))
+	// Each origin forecasts h steps ahead, and at least the spacing of
+	// minOrigins origins: so every held-out value is forecast, and a short
+	// horizon does not choose among near-equal one-step errors.
+	reach := max(h, (hold+minOrigins-1)/minOrigins)
 	candidates := []string{"linear", "holt", "theta"}
 	if period > 0 {
-		candidates = append(candidates, "seasonal_naive", "holt_winters", holtWintersMultiplicative)
+		candidates = append(candidates, "seasonal_naive", seasonalLinear, "holt_winters")
+		if !slices.ContainsFunc(vs, func(v float64) bool { return v <= 0 }) {
+			candidates = append(candidates, holtWintersMultiplicative)
+		}
 	}
 	best, bestErr := "linear", math.Inf(1)
-	pred := make([]float64, hold)
-	var run fcRun
+	var (
+		cur, bt fcBacktest
+		run     fcRun
+	)
 	for _, method := range candidates {
-		if len(train) < 3 {
-			break
-		}
-		m, ok := fitMethod(method, train, period)
-		if !ok || !run.over(m, train) {
+		m, ok := fitMethod(method, vs[:train], period)
+		if !ok {
 			continue
 		}
-		for h := range pred {
-			pred[h], _ = run.predict(h + 1)
+		cur.reset()
+		var sum float64
+		for k := range origins {
+			o := train + k*hold/origins // forecast from vs[:o]
+			run.over(m, vs[:o])         // cannot fail: vs[:train] did not, and vs is positive for multiplicative Holt-Winters
+			for j := 1; j <= min(reach, n-o); j++ {
+				f, sd := run.predict(j)
+				e := math.Abs(vs[o+j-1] - f)
+				if d := math.Abs(vs[o+j-1]) + math.Abs(f); d > 0 {
+					sum += 2 * e / d
+				}
+				cur.add(e, sd, run.errorShape(j))
+			}
 		}
-		if e, err := analytics.SMAPE(test, pred); err == nil && e < bestErr {
+		if e := sum / float64(len(cur.bySD)); e < bestErr {
 			best, bestErr = method, e
+			bt.copyFrom(&cur)
 		}
 	}
-	return best
+	if len(bt.bySD) < minCalibration {
+		return best, nil
+	}
+	bt.finish()
+	bt.held = hold
+	return best, &bt
+}
+
+// fcBacktest is analytics' backtest: auto's choice's absolute backtest
+// errors divided by the model's sd at their origin and horizon, so that
+// the band is their level-quantile times the sd, or, when some sd was 0,
+// divided by errorShape, so that the band is the quantile times
+// errorShape; the quantile at ⌈(k+1)·level⌉/k for k held-out values.
+type fcBacktest struct {
+	bySD, byShape []float64
+	sdOK          bool
+	held          int
+}
+
+func (b *fcBacktest) reset() {
+	b.bySD, b.byShape, b.sdOK = b.bySD[:0], b.byShape[:0], true
+}
+
+func (b *fcBacktest) add(e, sd, shape float64) {
+	if !(sd > 0) || math.IsInf(sd, 0) {
+		b.sdOK = false
+	}
+	b.bySD = append(b.bySD, e/sd)
+	b.byShape = append(b.byShape, e/shape)
+}
+
+func (b *fcBacktest) copyFrom(o *fcBacktest) {
+	b.bySD = append(b.bySD[:0], o.bySD...)
+	b.byShape = append(b.byShape[:0], o.byShape...)
+	b.sdOK = o.sdOK
+}
+
+// finish sorts the errors the band uses.
+func (b *fcBacktest) finish() {
+	if b.sdOK {
+		slices.Sort(b.bySD)
+	} else {
+		slices.Sort(b.byShape)
+	}
+}
+
+// halfWidth is half the band at level h steps past r's window.
+func (b *fcBacktest) halfWidth(r *fcRun, h int, level float64) float64 {
+	k := float64(b.held)
+	level = min(1, math.Ceil((k+1)*level)/k)
+	if b.sdOK {
+		_, sd := r.predict(h)
+		return sortedQuantile(b.bySD, level) * sd
+	}
+	return sortedQuantile(b.byShape, level) * r.errorShape(h)
 }
 
 // fitMethod fits a concrete method's smoothing parameters to vs by
@@ -271,10 +396,11 @@ type fcRun struct {
 	sse float64 // sum of squared one-step errors (relative, multiplicative)
 	// sigma is the residual standard deviation the interval scales.
 	sigma float64
-	// line (linear, theta's drift), level and trend (ETS), season by
-	// phase t mod period (Holt-Winters).
-	b0, b1, level, trend float64
-	season               []float64
+	// line (linear, theta's drift, seasonal_linear's slope), level and
+	// trend (ETS), season by phase t mod period (Holt-Winters; the phase
+	// means for seasonal_linear), and sxx, seasonal_linear's Σ(t - t̄_j)².
+	b0, b1, level, trend, sxx float64
+	season                    []float64
 }
 
 // over runs m over vs; false when vs is too short for the method (or
@@ -302,6 +428,33 @@ func (r *fcRun) over(m *fcModel, vs []float64) bool {
 			r.sse += d * d
 		}
 		r.sigma = math.Sqrt(r.sse / float64(n-p))
+	case seasonalLinear:
+		if p < 2 || n < 2*p {
+			return false
+		}
+		// analytics' arithmetic: phase means, the within-phase slope.
+		for range p {
+			r.season = append(r.season, 0)
+		}
+		mean := r.season
+		for t, v := range vs {
+			mean[t%p] += v
+		}
+		for j := range mean {
+			mean[j] /= r.phaseCount(j)
+		}
+		var sxy float64
+		for t, v := range vs {
+			d := float64(t) - r.phaseTime(t%p)
+			sxy += d * (v - mean[t%p])
+			r.sxx += d * d
+		}
+		r.b1 = sxy / r.sxx
+		for t, v := range vs {
+			e := v - mean[t%p] - r.b1*(float64(t)-r.phaseTime(t%p))
+			r.sse += e * e
+		}
+		r.sigma = math.Sqrt(r.sse / float64(n-p-1))
 	case "holt":
 		if n < 4 {
 			return false
@@ -384,6 +537,10 @@ func (r *fcRun) predict(h int) (mean, sd float64) {
 	case "seasonal_naive":
 		k := (h - 1) / p
 		return r.vs[n-p+(h-1)%p], r.sigma * math.Sqrt(float64(k+1))
+	case seasonalLinear:
+		j := ((n-1)%p + h%p) % p
+		d := float64(n-1) + hf - r.phaseTime(j)
+		return r.season[j] + r.b1*d, r.sigma * math.Sqrt(1+1/r.phaseCount(j)+d*d/r.sxx)
 	case "holt":
 		return r.level + hf*r.trend, r.sigma * math.Sqrt(1+sumSquaredPsi(m.alpha, m.alpha*m.beta, 0, 0, h))
 	case "theta":
@@ -400,13 +557,35 @@ func (r *fcRun) predict(h int) (mean, sd float64) {
 	return r.level + hf*r.trend + s, r.sigma * math.Sqrt(1+psi)
 }
 
+// phaseCount and phaseTime are the number and mean index of the window's
+// points at phase j of the period: j, j+p, j+2p, ...
+func (r *fcRun) phaseCount(j int) float64 { return float64((r.n-1-j)/r.m.period + 1) }
+func (r *fcRun) phaseTime(j int) float64 {
+	return float64(j) + float64(r.m.period)*(r.phaseCount(j)-1)/2
+}
+
 // df is the degrees of freedom of the interval's Student t quantile, 0
 // for the normal quantile.
 func (r *fcRun) df() float64 {
-	if r.m.method == "linear" {
+	switch r.m.method {
+	case "linear":
 		return float64(r.n - 2)
+	case seasonalLinear:
+		return float64(r.n - r.m.period - 1)
 	}
 	return 0
+}
+
+// errorShape is analytics' errorShape: how the error's standard
+// deviation grows from 1 to h steps ahead, sd(h)/sd(1), or 1 when sd(1)
+// is 0.
+func (r *fcRun) errorShape(h int) float64 {
+	_, sd1 := r.predict(1)
+	_, sd := r.predict(h)
+	if g := sd / sd1; g > 0 && !math.IsInf(g, 0) {
+		return g
+	}
+	return 1
 }
 
 // sumSquaredPsi is Σ_{j=1}^{h-1} (α + βj + γ·[m > 0 and j mod m = 0])²
@@ -450,6 +629,17 @@ func seasonalStart(dst, vs []float64, m int, multiplicative bool) (level, slope 
 		}
 	}
 	return mean1 + slope*mid, slope, season
+}
+
+// sortedQuantile is analytics.Quantile of sorted, non-empty s: R's type
+// 7, interpolating between order statistics.
+func sortedQuantile(s []float64, q float64) float64 {
+	h := float64(len(s)-1) * q
+	lo := int(h)
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
 }
 
 // quantileCache returns the normal (df 0) or Student t quantile,
