@@ -19,11 +19,26 @@ func TestInferStep(t *testing.T) {
 		})
 	}
 	f("regular", []int64{0, 15, 30, 45}, 15, nil)
-	f("jitter and a gap", []int64{0, 14, 30, 46, 60, 120}, 16, nil) // deltas 14 16 16 14 60
+	f("jitter and a gap", []int64{0, 14, 30, 46, 60, 120}, 15, nil)        // deltas 14 16 16 14 (mean 15, median 16) and 60
+	f("two intervals", []int64{0, 15, 45, 60, 90, 105, 135, 165}, 30, nil) // 15 and 30: the median's, not their mean
 	f("duplicates ignored", []int64{0, 0, 10, 10, 20}, 10, nil)
 	f("single", []int64{5}, 0, ErrTooFewSamples)
 	f("empty", nil, 0, ErrTooFewSamples)
 	f("all equal", []int64{7, 7}, 0, ErrTooFewSamples)
+}
+
+// With jitter of seconds the median interval is tens of milliseconds off,
+// enough for a grid to drift by a whole step over a few hundred points.
+func TestInferStepUnderJitter(t *testing.T) {
+	r := newRand(t, 5)
+	ts := make([]int64, 1000)
+	for i := range ts {
+		ts[i] = int64(i)*30_000 + r.Int64N(5000)
+	}
+	step, err := InferStep(ts)
+	if err != nil || step < 29_990 || step > 30_010 {
+		t.Fatalf("step %d, %v; want 30000 within 10 ms", step, err)
+	}
 }
 
 func TestRegularize(t *testing.T) {

@@ -17,7 +17,9 @@ const (
 	// Prewhiten: correlation of their changes with the trend and each
 	// one's detected seasonal cycle removed, so that two series that both
 	// grow, or both follow the daily cycle, do not look related for that
-	// reason alone.
+	// reason alone. Changes line up only at the delay between the series,
+	// so it is taken at the lag within ±AutoLags where its absolute value
+	// is largest (BestLag): a cause a few scrapes ahead still correlates.
 	CorrelationAuto CorrelationMethod = "auto"
 	// CorrelationPearson is the linear correlation of the raw values.
 	CorrelationPearson CorrelationMethod = "pearson"
@@ -25,6 +27,17 @@ const (
 	// Pearson correlation of their ranks (ties get their average rank).
 	CorrelationSpearman CorrelationMethod = "spearman"
 )
+
+// autoLagDivisor sets CorrelationAuto's lag search: ±1/30 of the window,
+// 12 scrapes of a 6-hour window of minutely samples. In the correlation
+// benchmark (docs/analytics.md) it raised the recall of lagged copies of
+// a cause in the top 5 from 64% to 90% (6-hour windows) and from 79% to
+// 87% (3-day windows); ±1/100 gave 76% and 90%, ±1/15 87% and 85%.
+const autoLagDivisor = 30
+
+// AutoLags is the largest lag, in grid steps, that CorrelationAuto tries
+// for n changes.
+func AutoLags(n int) int { return n / autoLagDivisor }
 
 // minPairs is the least number of complete pairs a correlation needs.
 const minPairs = 3
@@ -143,7 +156,11 @@ func Correlate(ta []int64, va []float64, tb []int64, vb []float64, method Correl
 	}
 	switch method {
 	case "", CorrelationAuto:
-		return Pearson(Prewhiten(a.Values, 0), Prewhiten(b.Values, 0))
+		za, zb := Prewhiten(a.Values, 0), Prewhiten(b.Values, 0)
+		if _, r, err := BestLag(za, zb, AutoLags(len(za))); err == nil && !math.IsNaN(r) {
+			return r, nil
+		}
+		return Pearson(za, zb) // the error, or NaN for constant data
 	case CorrelationPearson:
 		return Pearson(a.Values, b.Values)
 	case CorrelationSpearman:

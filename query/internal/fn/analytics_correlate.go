@@ -17,7 +17,8 @@ import (
 //
 // "auto" and correlation_lag correlate the series' changes with the
 // median change at each phase of their detected seasonal cycle removed
-// (analytics.Prewhiten). The periods and those medians are refitted as
+// (analytics.Prewhiten); "auto" at the lag within ±analytics.AutoLags
+// where the correlation is strongest. The periods and those medians are refitted as
 // refit says; the changes themselves are the step's own.
 //
 // A window with fewer than 3 complete pairs has no value; a correlation
@@ -50,7 +51,11 @@ func correlate(c *PairCall) {
 			}
 		default:
 			za, zb := pg.prewhitened(end, c.Range, lo, hi)
-			r, n = pearsonPairs(za, zb)
+			if _, r = bestLag(za, zb, analytics.AutoLags(len(za))); math.IsNaN(r) {
+				r, n = pearsonPairs(za, zb)
+			} else {
+				n = minPairs // bestLag only counts lags with that many pairs
+			}
 		}
 		if n >= minPairs {
 			c.Out[i] = r
