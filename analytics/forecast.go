@@ -129,7 +129,7 @@ func ForecastSteps(vs []float64, h int, level float64, method ForecastMethod, pe
 		period = DetectPeriod(vs)
 	}
 	period = max(period, 0)
-	var bt *backtest
+	var bt *BacktestErrors
 	if method == ForecastAuto {
 		method, bt = chooseMethod(vs, h, period)
 		fit, _ = fitterFor(method)
@@ -216,7 +216,7 @@ func isSeasonal(m ForecastMethod) bool {
 // returns the candidate with the least backtest sMAPE (ties keep the
 // earlier, simpler one; linear when nothing can be scored) and its
 // backtest, nil when it has fewer than minCalibration errors.
-func chooseMethod(vs []float64, h, period int) (ForecastMethod, *backtest) {
+func chooseMethod(vs []float64, h, period int) (ForecastMethod, *BacktestErrors) {
 	n := len(vs)
 	hold := max(1, int(math.Round(holdoutFraction*float64(n))))
 	train := n - hold
@@ -238,14 +238,14 @@ func chooseMethod(vs []float64, h, period int) (ForecastMethod, *backtest) {
 		}
 	}
 	best, bestErr := ForecastLinear, math.Inf(1)
-	var cur, bt backtest
+	var cur, bt BacktestErrors
 	for _, c := range candidates {
 		fit, _ := fitterFor(c)
 		m, err := fit(vs[:train], period)
 		if err != nil {
 			continue // e.g. too few cycles in the training part
 		}
-		cur.reset()
+		cur.Reset()
 		var sum float64
 		for k := range origins {
 			o := train + k*hold/origins // forecast from vs[:o]
@@ -259,46 +259,49 @@ func chooseMethod(vs []float64, h, period int) (ForecastMethod, *backtest) {
 				if d := math.Abs(vs[o+j-1]) + math.Abs(f); d > 0 {
 					sum += 2 * e / d
 				}
-				cur.add(e, sd, errorShape(run, j))
+				cur.Add(e, sd, errorShape(run, j))
 			}
 		}
-		if e := sum / float64(len(cur.bySD)); e < bestErr {
+		if e := sum / float64(cur.Len()); e < bestErr {
 			best, bestErr = c, e
-			bt.copyFrom(&cur)
+			bt.CopyFrom(&cur)
 		}
 	}
-	if len(bt.bySD) < minCalibration {
+	if bt.Len() < minCalibration {
 		return best, nil
 	}
-	bt.finish()
-	bt.held = hold
+	bt.Finish(hold)
 	return best, &bt
 }
 
-// backtest is what ForecastAuto keeps of its choice's backtest errors
-// for the interval: each absolute error divided by the model's standard
-// deviation at its origin and horizon, so that the interval h steps
-// ahead is their level-quantile times sd(h). The model's formula thus
-// says how the error grows with h and how noisy the series is, and the
-// backtest corrects its scale and tails to the errors actually seen.
+// BacktestErrors is what ForecastAuto keeps of its choice's backtest
+// errors for the interval: each absolute error divided by the model's
+// standard deviation at its origin and horizon, so that the interval h
+// steps ahead is their level-quantile times sd(h). The model's formula
+// thus says how the error grows with h and how noisy the series is, and
+// the backtest corrects its scale and tails to the errors actually seen.
 // Where a model's sd is 0 (it fitted its training values exactly) the
-// errors are divided by errorShape instead, and the interval is the
-// quantile times errorShape(h).
+// errors are divided by the error's shape instead (how it grows with h),
+// and the interval is the quantile times that shape at h. The engine's
+// forecast_band keeps the same errors.
 //
 // The quantile is taken at ⌈(k+1)·level⌉/k for the k held-out values
 // rather than at level (the split-conformal correction): the errors of
 // a few held-out values understate the spread of the next ones.
-type backtest struct {
+type BacktestErrors struct {
 	bySD, byShape []float64 // the errors divided one way and the other
 	sdOK          bool      // every sd was positive and finite
 	held          int       // the number of held-out values
 }
 
-func (b *backtest) reset() {
+// Reset empties b for another candidate's backtest.
+func (b *BacktestErrors) Reset() {
 	b.bySD, b.byShape, b.sdOK = b.bySD[:0], b.byShape[:0], true
 }
 
-func (b *backtest) add(e, sd, shape float64) {
+// Add records an absolute error e of a forecast whose standard deviation
+// was sd and error shape shape.
+func (b *BacktestErrors) Add(e, sd, shape float64) {
 	if !(sd > 0) || math.IsInf(sd, 0) {
 		b.sdOK = false
 	}
@@ -306,14 +309,20 @@ func (b *backtest) add(e, sd, shape float64) {
 	b.byShape = append(b.byShape, e/shape)
 }
 
-func (b *backtest) copyFrom(o *backtest) {
+// Len is the number of errors recorded.
+func (b *BacktestErrors) Len() int { return len(b.bySD) }
+
+// CopyFrom makes b a copy of o, reusing b's memory.
+func (b *BacktestErrors) CopyFrom(o *BacktestErrors) {
 	b.bySD = append(b.bySD[:0], o.bySD...)
 	b.byShape = append(b.byShape[:0], o.byShape...)
 	b.sdOK = o.sdOK
 }
 
-// finish sorts the errors the interval uses.
-func (b *backtest) finish() {
+// Finish readies b for Quantile: held is the number of held-out values
+// the errors came from.
+func (b *BacktestErrors) Finish(held int) {
+	b.held = held
 	if b.sdOK {
 		slices.Sort(b.bySD)
 	} else {
@@ -321,15 +330,26 @@ func (b *backtest) finish() {
 	}
 }
 
-// halfWidth is half the interval at level h steps ahead of m.
-func (b *backtest) halfWidth(m model, h int, level float64) float64 {
+// Quantile returns the interval's half-width at level in units of the
+// forecast's standard deviation at the horizon (bySD) or, when some
+// standard deviation was 0, of its error shape there.
+func (b *BacktestErrors) Quantile(level float64) (q float64, bySD bool) {
 	k := float64(b.held)
 	level = min(1, math.Ceil((k+1)*level)/k)
 	if b.sdOK {
-		_, sd := m.predict(h)
-		return quantileSorted(b.bySD, level) * sd
+		return quantileSorted(b.bySD, level), true
 	}
-	return quantileSorted(b.byShape, level) * errorShape(m, h)
+	return quantileSorted(b.byShape, level), false
+}
+
+// halfWidth is half the interval at level h steps ahead of m.
+func (b *BacktestErrors) halfWidth(m model, h int, level float64) float64 {
+	q, bySD := b.Quantile(level)
+	if bySD {
+		_, sd := m.predict(h)
+		return q * sd
+	}
+	return q * errorShape(m, h)
 }
 
 // quantile of the standard normal, or of Student's t with df degrees of

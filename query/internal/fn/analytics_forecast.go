@@ -64,7 +64,7 @@ func forecastBand(c *RangeCall, lower, upper []float64) {
 		mean, sd := r.predict(h)
 		d := q.at(0.5+level/2, r.df()) * sd
 		if bt := r.m.backtest; bt != nil {
-			d = bt.halfWidth(r, h, level)
+			d = backtestHalfWidth(bt, r, h, level)
 		}
 		lower[i], upper[i] = mean-d, mean+d
 	})
@@ -155,7 +155,7 @@ type fcModel struct {
 	alpha, beta, gamma float64
 	// backtest is, for a model auto chose, its backtest errors, from
 	// which the band comes; nil: the model's formula.
-	backtest *fcBacktest
+	backtest *analytics.BacktestErrors
 }
 
 // fitForecast fits method ("auto" or a concrete one) to vs, auto for
@@ -168,7 +168,7 @@ func fitForecast(method string, vs []float64, h int) (m *fcModel, noCycle bool) 
 	if method == "auto" || isSeasonalForecast(method) {
 		period = analytics.DetectPeriod(vs)
 	}
-	var backtest *fcBacktest
+	var backtest *analytics.BacktestErrors
 	if method == "auto" {
 		method, backtest = chooseForecast(vs, period, h)
 	}
@@ -207,7 +207,7 @@ const (
 // earlier, simpler one; linear when nothing can be scored.
 // It returns the candidate's backtest for the band, nil when it has
 // fewer than minCalibration errors.
-func chooseForecast(vs []float64, period, h int) (string, *fcBacktest) {
+func chooseForecast(vs []float64, period, h int) (string, *analytics.BacktestErrors) {
 	n := len(vs)
 	hold := max(1, int(math.Round(holdoutFraction*float64(n))))
 	train := n - hold
@@ -228,7 +228,7 @@ func chooseForecast(vs []float64, period, h int) (string, *fcBacktest) {
 	}
 	best, bestErr := "linear", math.Inf(1)
 	var (
-		cur, bt fcBacktest
+		cur, bt analytics.BacktestErrors
 		run     fcRun
 	)
 	for _, method := range candidates {
@@ -236,7 +236,7 @@ func chooseForecast(vs []float64, period, h int) (string, *fcBacktest) {
 		if !ok {
 			continue
 		}
-		cur.reset()
+		cur.Reset()
 		var sum float64
 		for k := range origins {
 			o := train + k*hold/origins // forecast from vs[:o]
@@ -247,69 +247,30 @@ func chooseForecast(vs []float64, period, h int) (string, *fcBacktest) {
 				if d := math.Abs(vs[o+j-1]) + math.Abs(f); d > 0 {
 					sum += 2 * e / d
 				}
-				cur.add(e, sd, run.errorShape(j))
+				cur.Add(e, sd, run.errorShape(j))
 			}
 		}
-		if e := sum / float64(len(cur.bySD)); e < bestErr {
+		if e := sum / float64(cur.Len()); e < bestErr {
 			best, bestErr = method, e
-			bt.copyFrom(&cur)
+			bt.CopyFrom(&cur)
 		}
 	}
-	if len(bt.bySD) < minCalibration {
+	if bt.Len() < minCalibration {
 		return best, nil
 	}
-	bt.finish()
-	bt.held = hold
+	bt.Finish(hold)
 	return best, &bt
 }
 
-// fcBacktest is analytics' backtest: auto's choice's absolute backtest
-// errors divided by the model's sd at their origin and horizon, so that
-// the band is their level-quantile times the sd, or, when some sd was 0,
-// divided by errorShape, so that the band is the quantile times
-// errorShape; the quantile at ⌈(k+1)·level⌉/k for k held-out values.
-type fcBacktest struct {
-	bySD, byShape []float64
-	sdOK          bool
-	held          int
-}
-
-func (b *fcBacktest) reset() {
-	b.bySD, b.byShape, b.sdOK = b.bySD[:0], b.byShape[:0], true
-}
-
-func (b *fcBacktest) add(e, sd, shape float64) {
-	if !(sd > 0) || math.IsInf(sd, 0) {
-		b.sdOK = false
-	}
-	b.bySD = append(b.bySD, e/sd)
-	b.byShape = append(b.byShape, e/shape)
-}
-
-func (b *fcBacktest) copyFrom(o *fcBacktest) {
-	b.bySD = append(b.bySD[:0], o.bySD...)
-	b.byShape = append(b.byShape[:0], o.byShape...)
-	b.sdOK = o.sdOK
-}
-
-// finish sorts the errors the band uses.
-func (b *fcBacktest) finish() {
-	if b.sdOK {
-		slices.Sort(b.bySD)
-	} else {
-		slices.Sort(b.byShape)
-	}
-}
-
-// halfWidth is half the band at level h steps past r's window.
-func (b *fcBacktest) halfWidth(r *fcRun, h int, level float64) float64 {
-	k := float64(b.held)
-	level = min(1, math.Ceil((k+1)*level)/k)
-	if b.sdOK {
+// backtestHalfWidth is half of auto's band at level h steps ahead of r,
+// from the backtest errors of its choice (analytics.BacktestErrors).
+func backtestHalfWidth(b *analytics.BacktestErrors, r *fcRun, h int, level float64) float64 {
+	q, bySD := b.Quantile(level)
+	if bySD {
 		_, sd := r.predict(h)
-		return sortedQuantile(b.bySD, level) * sd
+		return q * sd
 	}
-	return sortedQuantile(b.byShape, level) * r.errorShape(h)
+	return q * r.errorShape(h)
 }
 
 // fitMethod fits a concrete method's smoothing parameters to vs by
@@ -629,17 +590,6 @@ func seasonalStart(dst, vs []float64, m int, multiplicative bool) (level, slope 
 		}
 	}
 	return mean1 + slope*mid, slope, season
-}
-
-// sortedQuantile is analytics.Quantile of sorted, non-empty s: R's type
-// 7, interpolating between order statistics.
-func sortedQuantile(s []float64, q float64) float64 {
-	h := float64(len(s)-1) * q
-	lo := int(h)
-	if lo >= len(s)-1 {
-		return s[len(s)-1]
-	}
-	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
 }
 
 // quantileCache returns the normal (df 0) or Student t quantile,
